@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import ForeignKey, Model, QuerySet
+from django.forms import ModelChoiceField, ModelForm
+from django.http import HttpRequest
+
+from backend.accounts.models import (
+    ActivationCode,
+    CaregiverLink,
+    CareTeamMembership,
+    Organisation,
+    PatientProfile,
+    PushDevice,
+    User,
+)
+from backend.core.admin import (
+    OrganisationScopedAdmin,
+    ReadOnlyForOrgAdmin,
+    org_admin_organisation_id,
+)
+
+
+class _LimitChoicesToOrganisation:
+    """Foreign-key dropdowns offer an organisation admin only their own organisation's rows."""
+
+    def formfield_for_foreignkey(
+        self, db_field: ForeignKey, request: HttpRequest, **kwargs: Any
+    ) -> ModelChoiceField | None:
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
+        org_id = org_admin_organisation_id(request)
+        if field is not None and org_id is not None and not request.user.is_superuser:
+            related = db_field.related_model
+            if related is Organisation:
+                field.queryset = field.queryset.filter(pk=org_id)
+            elif related is User:
+                field.queryset = field.queryset.filter(organisation_id=org_id)
+            elif related is PatientProfile:
+                field.queryset = field.queryset.filter(user__organisation_id=org_id)
+        return field
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(OrganisationScopedAdmin):
+    organisation_path = "pk"
+    org_admin_can_add = False
+    list_display = ["name", "slug", "created_at"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(User)
+class UserAdmin(_LimitChoicesToOrganisation, OrganisationScopedAdmin, DjangoUserAdmin):  # type: ignore[misc]
+    list_display = ["username", "first_name", "last_name", "role", "organisation", "is_active"]
+    list_filter = ["role", "is_active", "organisation"]
+    search_fields = ["username", "first_name", "last_name", "email"]
+    fieldsets = (
+        *DjangoUserAdmin.fieldsets,  # type: ignore[misc]
+        ("PhysioTrack", {"fields": ("role", "organisation", "created_by")}),
+    )
+    add_fieldsets = (
+        *DjangoUserAdmin.add_fieldsets,
+        ("PhysioTrack", {"fields": ("role", "organisation", "first_name", "last_name")}),
+    )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            # An organisation admin manages people, never platform privileges.
+            readonly += ["is_superuser", "groups", "user_permissions", "created_by", "last_login"]
+        return readonly
+
+    def save_model(self, request: HttpRequest, obj: User, form: ModelForm, change: bool) -> None:
+        org_id = org_admin_organisation_id(request)
+        if org_id is not None and not request.user.is_superuser:
+            obj.organisation_id = org_id
+            if not change:
+                obj.created_by = request.user  # type: ignore[assignment]
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(PatientProfile)
+class PatientProfileAdmin(_LimitChoicesToOrganisation, OrganisationScopedAdmin):
+    organisation_path = "user__organisation_id"
+    list_display = ["__str__", "date_of_birth", "timezone", "notifications_consent", "created_at"]
+    list_select_related = ["user"]
+    search_fields = ["user__first_name", "user__last_name", "user__username"]
+    raw_id_fields: list[str] = []
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return super().get_queryset(request).select_related("user")
+
+
+@admin.register(CareTeamMembership)
+class CareTeamMembershipAdmin(_LimitChoicesToOrganisation, OrganisationScopedAdmin):
+    organisation_path = "patient__user__organisation_id"
+    org_admin_can_delete = True
+    list_display = ["patient", "member", "role", "created_at"]
+    list_select_related = ["patient__user", "member"]
+    list_filter = ["role"]
+
+
+@admin.register(CaregiverLink)
+class CaregiverLinkAdmin(_LimitChoicesToOrganisation, OrganisationScopedAdmin):
+    organisation_path = "patient__user__organisation_id"
+    org_admin_can_delete = True
+    list_display = ["patient", "caregiver", "relationship", "created_at"]
+    list_select_related = ["patient__user", "caregiver"]
+
+
+@admin.register(ActivationCode)
+class ActivationCodeAdmin(ReadOnlyForOrgAdmin):
+    organisation_path = "user__organisation_id"
+    list_display = ["user", "created_at", "expires_at", "used_at"]
+    list_select_related = ["user"]
+    readonly_fields = ["user", "code_hash", "expires_at", "used_at", "created_by", "created_at"]
+
+
+@admin.register(PushDevice)
+class PushDeviceAdmin(ReadOnlyForOrgAdmin):
+    organisation_path = "user__organisation_id"
+    org_admin_can_delete = True
+    list_display = ["user", "platform", "created_at", "last_seen_at"]
+    list_select_related = ["user"]

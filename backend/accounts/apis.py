@@ -1,0 +1,252 @@
+"""HTTP endpoints of the accounts area: thin views over services and selectors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt import views as jwt_views
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from backend.accounts import selectors, services
+from backend.accounts.models import CareTeamMembership, PatientProfile, User
+from backend.accounts.serializers import (
+    ActivatedOutput,
+    ActivateInput,
+    CaregiverInvitedOutput,
+    CaregiverInviteInput,
+    CareTeamAddInput,
+    CareTeamMemberOutput,
+    DeviceOutput,
+    DeviceRegisterInput,
+    LogoutInput,
+    MeOutput,
+    PatientCreatedOutput,
+    PatientCreateInput,
+    PatientOutput,
+    PatientUpdateInput,
+)
+from backend.accounts.throttles import (
+    ActivationIpThrottle,
+    LoginIpThrottle,
+    LoginUsernameThrottle,
+    TokenRefreshIpThrottle,
+)
+from backend.core.errors import DomainError
+
+
+def _user(request: Request) -> User:
+    user = request.user
+    assert isinstance(user, User)  # noqa: S101  # IsAuthenticated guarantees a real user
+    return user
+
+
+@extend_schema(tags=["auth"])
+class TokenObtainApi(jwt_views.TokenObtainPairView):
+    """Sign in with username and password; returns a short-lived access and a refresh token."""
+
+    throttle_classes = [LoginIpThrottle, LoginUsernameThrottle]
+
+
+@extend_schema(tags=["auth"])
+class TokenRefreshApi(jwt_views.TokenRefreshView):
+    """Exchange a refresh token for a new pair; the old refresh token stops working."""
+
+    throttle_classes = [TokenRefreshIpThrottle]
+
+
+@extend_schema(tags=["auth"], request=LogoutInput, responses={204: None})
+class LogoutApi(APIView):
+    """Revoke a refresh token (sign out on this phone)."""
+
+    permission_classes = [AllowAny]
+    throttle_classes = [TokenRefreshIpThrottle]
+
+    def post(self, request: Request) -> Response:
+        data = LogoutInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.refresh_token_revoke(refresh=data.validated_data["refresh"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=["auth"], request=ActivateInput, responses={200: ActivatedOutput})
+class ActivateApi(APIView):
+    """Set a password with the one-time code from the care team, and sign in."""
+
+    permission_classes = [AllowAny]
+    throttle_classes = [ActivationIpThrottle]
+
+    def post(self, request: Request) -> Response:
+        data = ActivateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.account_activate(**data.validated_data)
+        refresh = RefreshToken.for_user(user)
+        body = {
+            "username": user.username,
+            "access": str(refresh.access_token),
+            "refresh": str(refresh),
+        }
+        return Response(ActivatedOutput(body).data)
+
+
+@extend_schema(tags=["me"])
+class MeApi(APIView):
+    @extend_schema(responses={200: MeOutput})
+    def get(self, request: Request) -> Response:
+        """Who I am: role, organisation, and for a patient the profile and care team."""
+        return Response(MeOutput(selectors.user_with_context(_user(request))).data)
+
+
+@extend_schema(tags=["devices"])
+class DeviceListCreateApi(APIView):
+    @extend_schema(responses={200: DeviceOutput(many=True)})
+    def get(self, request: Request) -> Response:
+        """My registered push devices."""
+        return Response(DeviceOutput(selectors.devices_of(_user(request)), many=True).data)
+
+    @extend_schema(
+        request=DeviceRegisterInput,
+        responses={201: DeviceOutput, 200: OpenApiResponse(DeviceOutput, "Already registered.")},
+    )
+    def post(self, request: Request) -> Response:
+        """Register this phone for push notifications (safe to repeat)."""
+        data = DeviceRegisterInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        device, created = services.device_register(user=_user(request), **data.validated_data)
+        return Response(
+            DeviceOutput(device).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+@extend_schema(tags=["devices"], responses={204: None})
+class DeviceDeleteApi(APIView):
+    def delete(self, request: Request, device_id: int) -> Response:
+        """Stop push notifications to this phone."""
+        device = get_object_or_404(selectors.devices_of(_user(request)), pk=device_id)
+        services.device_unregister(device=device)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=["patients"])
+class PatientListCreateApi(generics.GenericAPIView):
+    serializer_class = PatientOutput
+
+    def get_queryset(self) -> Any:
+        return selectors.patient_profiles_with_team(_user(self.request))
+
+    @extend_schema(responses={200: PatientOutput(many=True)})
+    def get(self, request: Request) -> Response:
+        """The patients I may see: myself, those I care for, or those on my care teams."""
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(PatientOutput(page, many=True).data)
+
+    @extend_schema(request=PatientCreateInput, responses={201: PatientCreatedOutput})
+    def post(self, request: Request) -> Response:
+        """Enrol a patient (physiotherapists). The answer carries the one-time activation code."""
+        data = PatientCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        fields["timezone_name"] = fields.pop("timezone")
+        created = services.patient_create(by=_user(request), **fields)
+        patient = selectors.patient_get(viewer=_user(request), patient_id=created.patient.pk)
+        body = {"patient": patient, "activation": created.activation}
+        return Response(PatientCreatedOutput(body).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["patients"])
+class PatientDetailApi(APIView):
+    @extend_schema(responses={200: PatientOutput})
+    def get(self, request: Request, patient_id: int) -> Response:
+        """One patient's profile and care team."""
+        return Response(
+            PatientOutput(selectors.patient_get(viewer=_user(request), patient_id=patient_id)).data
+        )
+
+    @extend_schema(request=PatientUpdateInput, responses={200: PatientOutput})
+    def patch(self, request: Request, patient_id: int) -> Response:
+        """Change reminder preferences (patient, caregiver, care team) or clinical details
+        (care team only)."""
+        viewer = _user(request)
+        patient = selectors.patient_get(viewer=viewer, patient_id=patient_id)
+        data = PatientUpdateInput(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        services.patient_profile_update(
+            patient=patient, by=viewer, changes=dict(data.validated_data)
+        )
+        return Response(
+            PatientOutput(selectors.patient_get(viewer=viewer, patient_id=patient_id)).data
+        )
+
+
+def _patient_for_clinician(request: Request, patient_id: int) -> PatientProfile:
+    """The patient, for a care-team clinician; 404 if not visible, 403 if visible but not staff."""
+    viewer = _user(request)
+    patient = selectors.patient_get(viewer=viewer, patient_id=patient_id)
+    if not viewer.is_clinician:
+        raise DomainError("Only the care team may do this.", code="permission_denied", status=403)
+    return patient
+
+
+@extend_schema(tags=["patients"], request=None, responses={201: PatientCreatedOutput})
+class PatientActivationCodeApi(APIView):
+    def post(self, request: Request, patient_id: int) -> Response:
+        """Issue a new activation code (the previous one stops working)."""
+        patient = _patient_for_clinician(request, patient_id)
+        issued = services.activation_code_issue(user=patient.user, by=_user(request))
+        body = {"patient": patient, "activation": issued}
+        return Response(PatientCreatedOutput(body).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["care team"])
+class CareTeamApi(APIView):
+    @extend_schema(responses={200: CareTeamMemberOutput(many=True)})
+    def get(self, request: Request, patient_id: int) -> Response:
+        """The clinicians on the patient's care team."""
+        patient = selectors.patient_get(viewer=_user(request), patient_id=patient_id)
+        return Response(CareTeamMemberOutput(patient.care_team.all(), many=True).data)
+
+    @extend_schema(request=CareTeamAddInput, responses={201: CareTeamMemberOutput})
+    def post(self, request: Request, patient_id: int) -> Response:
+        """Add a clinician of the organisation to the care team (safe to repeat)."""
+        patient = _patient_for_clinician(request, patient_id)
+        data = CareTeamAddInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        member = User.objects.filter(pk=data.validated_data["member_id"]).first()
+        if member is None:
+            raise DomainError("No such clinician.", errors={"member_id": ["No such clinician."]})
+        membership = services.care_team_member_add(
+            patient=patient, member=member, by=_user(request), role=data.validated_data.get("role")
+        )
+        return Response(CareTeamMemberOutput(membership).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["care team"], responses={204: None})
+class CareTeamMemberApi(APIView):
+    def delete(self, request: Request, patient_id: int, membership_id: int) -> Response:
+        """Remove a clinician from the care team (the last physiotherapist stays)."""
+        patient = _patient_for_clinician(request, patient_id)
+        membership = get_object_or_404(CareTeamMembership, pk=membership_id, patient=patient)
+        services.care_team_member_remove(membership=membership, by=_user(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(
+    tags=["care team"], request=CaregiverInviteInput, responses={201: CaregiverInvitedOutput}
+)
+class CaregiverInviteApi(APIView):
+    def post(self, request: Request, patient_id: int) -> Response:
+        """Add a parent or guardian; the answer carries their one-time activation code."""
+        patient = _patient_for_clinician(request, patient_id)
+        data = CaregiverInviteInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        invited = services.caregiver_invite(
+            patient=patient, by=_user(request), **data.validated_data
+        )
+        return Response(CaregiverInvitedOutput(invited).data, status=status.HTTP_201_CREATED)

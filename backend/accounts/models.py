@@ -1,0 +1,220 @@
+"""People, organisations and care teams: who may see and act for which patient."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import time
+from functools import cache
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+
+class Role(models.TextChoices):
+    PATIENT = "patient", "Patient"
+    CAREGIVER = "caregiver", "Caregiver"
+    PHYSIOTHERAPIST = "physiotherapist", "Physiotherapist"
+    NURSE = "nurse", "Specialist nurse"
+    PHYSICIAN = "physician", "Physician"
+    ORG_ADMIN = "org_admin", "Organisation admin"
+
+
+CLINICIAN_ROLES = frozenset({Role.PHYSIOTHERAPIST, Role.NURSE, Role.PHYSICIAN})
+
+
+class CareTeamRole(models.TextChoices):
+    PHYSIOTHERAPIST = "physiotherapist", "Physiotherapist"
+    NURSE = "nurse", "Specialist nurse"
+    PHYSICIAN = "physician", "Physician"
+
+
+class Organisation(models.Model):
+    """A clinic or hospital department: every clinician and patient belongs to one."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    """Anyone who signs in. Platform staff (superusers) have no role and no organisation."""
+
+    role = models.CharField(max_length=20, choices=Role.choices, blank=True, db_index=True)
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="users"
+    )
+    created_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                name="user_with_role_has_organisation",
+                condition=Q(role="") | Q(organisation__isnull=False),
+            ),
+        ]
+
+    @property
+    def is_clinician(self) -> bool:
+        return self.role in CLINICIAN_ROLES
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.username
+
+
+@cache
+def _known_timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def validate_timezone(value: str) -> None:
+    if value not in _known_timezones():
+        raise ValidationError(f"'{value}' is not an IANA time zone such as 'Europe/London'.")
+
+
+def validate_weekdays(value: object) -> None:
+    if not isinstance(value, list) or not all(
+        isinstance(day, int) and not isinstance(day, bool) and 1 <= day <= 7 for day in value
+    ):
+        raise ValidationError("Use ISO weekday numbers 1 (Monday) to 7 (Sunday).")
+    if len(set(value)) != len(value):
+        raise ValidationError("Each weekday may appear once.")
+
+
+def default_training_weekdays() -> list[int]:
+    return [1, 3, 5]
+
+
+class PatientProfile(models.Model):
+    """The clinical identity of a patient; the patient's data hangs off this record."""
+
+    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="patient_profile")
+    date_of_birth = models.DateField()
+    timezone = models.CharField(max_length=64, validators=[validate_timezone])
+    diagnosis = models.CharField(max_length=300, blank=True)
+    training_weekdays = models.JSONField(
+        default=default_training_weekdays,
+        validators=[validate_weekdays],
+        help_text="ISO weekdays (1 = Monday) on which the patient plans to train.",
+    )
+    reminder_time = models.TimeField(default=time(17, 30))
+    quiet_hours_start = models.TimeField(default=time(21, 0))
+    quiet_hours_end = models.TimeField(default=time(8, 0))
+    notifications_consent = models.BooleanField(default=False)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["user__last_name", "user__first_name", "id"]
+
+    def __str__(self) -> str:
+        return self.user.display_name
+
+    @property
+    def organisation_id(self) -> int | None:
+        return self.user.organisation_id
+
+
+class CareTeamMembership(models.Model):
+    """One clinician on one patient's care team, with the role they play there."""
+
+    patient = models.ForeignKey(PatientProfile, on_delete=models.CASCADE, related_name="care_team")
+    member = models.ForeignKey(User, on_delete=models.CASCADE, related_name="care_team_seats")
+    role = models.CharField(max_length=20, choices=CareTeamRole.choices)
+    added_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["role", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "member"], name="care_team_member_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} ({self.role}) for {self.patient}"
+
+
+class CaregiverRelationship(models.TextChoices):
+    PARENT = "parent", "Parent"
+    GUARDIAN = "guardian", "Legal guardian"
+    OTHER = "other", "Other"
+
+
+class CaregiverLink(models.Model):
+    """A parent or guardian who may act for a patient (JDM patients are mostly children)."""
+
+    caregiver = models.ForeignKey(User, on_delete=models.CASCADE, related_name="caregiver_links")
+    patient = models.ForeignKey(
+        PatientProfile, on_delete=models.CASCADE, related_name="caregiver_links"
+    )
+    relationship = models.CharField(max_length=20, choices=CaregiverRelationship.choices)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["caregiver", "patient"], name="caregiver_link_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.caregiver} ({self.relationship}) for {self.patient}"
+
+
+class ActivationCode(models.Model):
+    """A one-time code that lets a new account holder set a password. Only its hash is kept."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="activation_codes")
+    code_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["expires_at"], name="activation_code_expiry")]
+
+    def __str__(self) -> str:
+        return f"activation code for {self.user} (expires {self.expires_at:%Y-%m-%d %H:%M})"
+
+
+class DevicePlatform(models.TextChoices):
+    IOS = "ios", "iOS"
+    ANDROID = "android", "Android"
+
+
+class PushDevice(models.Model):
+    """A phone that receives push notifications for a user; a token belongs to one user."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="push_devices")
+    platform = models.CharField(max_length=10, choices=DevicePlatform.choices)
+    token = models.CharField(max_length=512)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-last_seen_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "token"], name="push_token_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform} device of {self.user}"

@@ -1,0 +1,92 @@
+"""Reads of people and patients, always scoped to who is asking.
+
+`patients_visible_to` is THE access rule of PhysioTrack; every selector of patient data in
+any app starts from it, so a patient's data is reachable only by:
+- the patient themselves;
+- a caregiver linked to the patient;
+- a clinician on the patient's care team, in the patient's organisation.
+Anyone else, organisation admins included, gets nothing (and the API answers 404).
+"""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
+
+from backend.accounts.models import (
+    CaregiverLink,
+    CareTeamMembership,
+    PatientProfile,
+    PushDevice,
+    Role,
+    User,
+)
+
+
+def patients_visible_to(viewer: User) -> QuerySet[PatientProfile]:
+    patients = PatientProfile.objects.all()
+    if not viewer.is_authenticated or not viewer.is_active:
+        return patients.none()
+    if viewer.role == Role.PATIENT:
+        return patients.filter(user=viewer)
+    if viewer.role == Role.CAREGIVER:
+        return patients.filter(
+            caregiver_links__caregiver=viewer, user__organisation_id=viewer.organisation_id
+        )
+    if viewer.is_clinician:
+        return patients.filter(
+            care_team__member=viewer, user__organisation_id=viewer.organisation_id
+        )
+    return patients.none()
+
+
+def patient_profiles_with_team(viewer: User) -> QuerySet[PatientProfile]:
+    """Visible patients with what a profile response shows, in a fixed number of queries."""
+    return (
+        patients_visible_to(viewer)
+        .select_related("user", "user__organisation")
+        .prefetch_related(
+            Prefetch(
+                "care_team",
+                queryset=CareTeamMembership.objects.select_related("member").order_by("role", "id"),
+            ),
+            Prefetch(
+                "caregiver_links",
+                queryset=CaregiverLink.objects.select_related("caregiver").order_by("id"),
+            ),
+        )
+    )
+
+
+def patient_get(*, viewer: User, patient_id: int) -> PatientProfile:
+    """The patient if the viewer may see them; 404 otherwise (never 403: no existence leak)."""
+    return get_object_or_404(patient_profiles_with_team(viewer), pk=patient_id)
+
+
+def patients_acted_for(caregiver: User) -> QuerySet[PatientProfile]:
+    return (
+        patients_visible_to(caregiver).select_related("user")
+        if caregiver.role == Role.CAREGIVER
+        else PatientProfile.objects.none()
+    )
+
+
+def devices_of(user: User) -> QuerySet[PushDevice]:
+    return PushDevice.objects.filter(user=user)
+
+
+def user_with_context(user: User) -> User:
+    """The signed-in user with what `GET /me/` shows, loaded in a fixed number of queries."""
+    return (
+        User.objects.select_related("organisation")
+        .prefetch_related(
+            Prefetch(
+                "patient_profile__care_team",
+                queryset=CareTeamMembership.objects.select_related("member"),
+            ),
+            Prefetch(
+                "caregiver_links", queryset=CaregiverLink.objects.select_related("patient__user")
+            ),
+        )
+        .get(pk=user.pk)
+    )

@@ -1,0 +1,338 @@
+"""Writes about people: onboarding, activation, care teams, caregivers and devices."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from backend.accounts.models import (
+    CLINICIAN_ROLES,
+    ActivationCode,
+    CaregiverLink,
+    CaregiverRelationship,
+    CareTeamMembership,
+    CareTeamRole,
+    PatientProfile,
+    PushDevice,
+    Role,
+    User,
+)
+from backend.core.errors import DomainError
+
+# Crockford base32 without look-alikes (no I, L, O, U): easy to read out over the phone.
+_CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_CODE_LENGTH = 10  # 50 bits; brute force is stopped by expiry and the activation throttle
+
+
+@dataclass(frozen=True)
+class IssuedCode:
+    code: str
+    expires_at: datetime
+
+
+def _normalise_code(code: str) -> str:
+    return code.replace("-", "").replace(" ", "").upper()
+
+
+def _hash_code(code: str) -> str:
+    # Keyed with SECRET_KEY so a leaked table cannot be matched against guessed codes offline.
+    return hmac.new(
+        settings.SECRET_KEY.encode(), _normalise_code(code).encode(), hashlib.sha256
+    ).hexdigest()
+
+
+def _require_clinician(user: User, *, roles: frozenset[str] = CLINICIAN_ROLES) -> None:
+    if user.role not in roles:
+        raise DomainError(
+            "Only a clinician of the care team may do this.", code="permission_denied", status=403
+        )
+
+
+def _unique_username(first_name: str, last_name: str) -> str:
+    stem = slugify(f"{first_name}.{last_name}")[:20].strip("-") or "user"
+    return f"{stem}-{secrets.token_hex(3)}"
+
+
+@transaction.atomic
+def activation_code_issue(*, user: User, by: User | None) -> IssuedCode:
+    """A fresh code for `user`; any earlier unused code stops working."""
+    now = timezone.now()
+    ActivationCode.objects.filter(user=user, used_at__isnull=True).update(used_at=now)
+    code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(_CODE_LENGTH))
+    expires_at = now + settings.ACTIVATION_CODE_TTL
+    ActivationCode.objects.create(
+        user=user, code_hash=_hash_code(code), expires_at=expires_at, created_by=by
+    )
+    return IssuedCode(code=f"{code[:5]}-{code[5:]}", expires_at=expires_at)
+
+
+@transaction.atomic
+def account_activate(*, code: str, password: str) -> User:
+    """Sets the password of the account the code was issued for, once."""
+    activation = (
+        ActivationCode.objects.select_for_update()
+        .select_related("user")
+        .filter(code_hash=_hash_code(code))
+        .first()
+    )
+    invalid = DomainError(
+        "This activation code is not valid. Ask your care team for a new one.",
+        code="invalid_activation_code",
+        errors={"code": ["Not a valid activation code."]},
+    )
+    if activation is None:
+        raise invalid
+    if activation.used_at is not None:
+        raise DomainError(
+            "This activation code has already been used or replaced.",
+            code="activation_code_used",
+            errors={"code": ["Already used or replaced by a newer code."]},
+        )
+    if activation.expires_at <= timezone.now():
+        raise DomainError(
+            "This activation code has expired. Ask your care team for a new one.",
+            code="activation_code_expired",
+            errors={"code": ["Expired."]},
+        )
+    user = activation.user
+    try:
+        password_validation.validate_password(password, user=user)
+    except ValidationError as error:
+        raise DomainError(
+            "Choose a stronger password.", errors={"password": list(error.messages)}
+        ) from error
+    user.set_password(password)
+    user.is_active = True
+    user.save(update_fields=["password", "is_active"])
+    activation.used_at = timezone.now()
+    activation.save(update_fields=["used_at"])
+    return user
+
+
+@dataclass(frozen=True)
+class PatientCreated:
+    patient: PatientProfile
+    activation: IssuedCode
+
+
+@transaction.atomic
+def patient_create(
+    *,
+    by: User,
+    first_name: str,
+    last_name: str,
+    date_of_birth: date,
+    timezone_name: str,
+    email: str = "",
+    diagnosis: str = "",
+    training_weekdays: list[int] | None = None,
+    reminder_time: time | None = None,
+) -> PatientCreated:
+    """A physiotherapist enrols a patient: the account, its profile, a care-team seat for the
+    physiotherapist, and the one-time code the patient activates the app with."""
+    _require_clinician(by, roles=frozenset({Role.PHYSIOTHERAPIST}))
+    _check_date_of_birth(date_of_birth)
+    user = User(
+        username=_unique_username(first_name, last_name),
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        role=Role.PATIENT,
+        organisation_id=by.organisation_id,
+        is_active=False,
+        created_by=by,
+    )
+    user.set_unusable_password()
+    user.full_clean()
+    user.save()
+    profile = PatientProfile(
+        user=user,
+        date_of_birth=date_of_birth,
+        timezone=timezone_name,
+        diagnosis=diagnosis,
+        created_by=by,
+    )
+    if training_weekdays is not None:
+        profile.training_weekdays = sorted(training_weekdays)
+    if reminder_time is not None:
+        profile.reminder_time = reminder_time
+    profile.full_clean()
+    profile.save()
+    CareTeamMembership.objects.create(
+        patient=profile, member=by, role=CareTeamRole.PHYSIOTHERAPIST, added_by=by
+    )
+    return PatientCreated(patient=profile, activation=activation_code_issue(user=user, by=by))
+
+
+def _check_date_of_birth(value: date) -> None:
+    if value > timezone.localdate():
+        raise DomainError(
+            "Date of birth is in the future.", errors={"date_of_birth": ["In the future."]}
+        )
+
+
+# Fields a patient or caregiver may change themselves; the rest is the care team's.
+SELF_SERVICE_FIELDS = frozenset(
+    {
+        "timezone",
+        "training_weekdays",
+        "reminder_time",
+        "quiet_hours_start",
+        "quiet_hours_end",
+        "notifications_consent",
+    }
+)
+CLINICAL_FIELDS = frozenset({"date_of_birth", "diagnosis"})
+
+
+@transaction.atomic
+def patient_profile_update(
+    *, patient: PatientProfile, by: User, changes: dict[str, Any]
+) -> PatientProfile:
+    allowed = SELF_SERVICE_FIELDS | (CLINICAL_FIELDS if by.is_clinician else frozenset())
+    refused = sorted(set(changes) - allowed)
+    if refused:
+        raise DomainError(
+            "Only the care team may change these fields.",
+            code="permission_denied",
+            status=403,
+            errors={field: ["Only the care team may change this."] for field in refused},
+        )
+    if "date_of_birth" in changes:
+        _check_date_of_birth(changes["date_of_birth"])
+    for field, value in changes.items():
+        setattr(patient, field, sorted(value) if field == "training_weekdays" else value)
+    patient.full_clean()
+    patient.save(update_fields=[*changes, "updated_at"])
+    return patient
+
+
+@transaction.atomic
+def care_team_member_add(
+    *, patient: PatientProfile, member: User, by: User, role: str | None = None
+) -> CareTeamMembership:
+    _require_clinician(by)
+    if not member.is_clinician or member.organisation_id != patient.user.organisation_id:
+        raise DomainError(
+            "The member must be a clinician of the patient's organisation.",
+            errors={"member_id": ["Not a clinician of this organisation."]},
+        )
+    team_role = role or member.role
+    if team_role not in CareTeamRole.values:
+        raise DomainError("Unknown care-team role.", errors={"role": ["Unknown role."]})
+    membership, _ = CareTeamMembership.objects.get_or_create(
+        patient=patient, member=member, defaults={"role": team_role, "added_by": by}
+    )
+    return membership
+
+
+@transaction.atomic
+def care_team_member_remove(*, membership: CareTeamMembership, by: User) -> None:
+    _require_clinician(by)
+    remaining_physios = (
+        CareTeamMembership.objects.select_for_update()
+        .filter(patient=membership.patient, role=CareTeamRole.PHYSIOTHERAPIST)
+        .exclude(pk=membership.pk)
+    )
+    if membership.role == CareTeamRole.PHYSIOTHERAPIST and not remaining_physios.exists():
+        raise DomainError(
+            "A patient's care team keeps at least one physiotherapist.",
+            code="last_physiotherapist",
+            status=409,
+        )
+    membership.delete()
+
+
+@dataclass(frozen=True)
+class CaregiverInvited:
+    link: CaregiverLink
+    activation: IssuedCode
+
+
+@transaction.atomic
+def caregiver_invite(
+    *,
+    patient: PatientProfile,
+    by: User,
+    first_name: str,
+    last_name: str,
+    relationship: str = CaregiverRelationship.PARENT,
+    email: str = "",
+) -> CaregiverInvited:
+    """A clinician adds a parent or guardian, who activates their own account with a code."""
+    _require_clinician(by)
+    user = User(
+        username=_unique_username(first_name, last_name),
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        role=Role.CAREGIVER,
+        organisation_id=patient.user.organisation_id,
+        is_active=False,
+        created_by=by,
+    )
+    user.set_unusable_password()
+    user.full_clean()
+    user.save()
+    link = CaregiverLink.objects.create(
+        caregiver=user, patient=patient, relationship=relationship, created_by=by
+    )
+    return CaregiverInvited(link=link, activation=activation_code_issue(user=user, by=by))
+
+
+def device_register(*, user: User, platform: str, token: str) -> tuple[PushDevice, bool]:
+    """Registers a push token; re-registering is harmless and a phone that changed hands
+    moves to its new user, so nobody receives another person's notifications."""
+    for _ in range(2):  # a concurrent first registration may win the unique constraint race
+        device = PushDevice.objects.filter(platform=platform, token=token).first()
+        if device is not None:
+            if device.user_id != user.pk:
+                device.user = user
+            device.save()  # refreshes last_seen_at
+            return device, False
+        try:
+            with transaction.atomic():
+                return PushDevice.objects.create(user=user, platform=platform, token=token), True
+        except IntegrityError:
+            continue
+    raise DomainError("Device registration conflicted; retry.", code="conflict", status=409)
+
+
+def device_unregister(*, device: PushDevice) -> None:
+    device.delete()
+
+
+def refresh_token_revoke(*, refresh: str) -> None:
+    """Logout: the refresh token (and so the session on that phone) stops working."""
+    try:
+        RefreshToken(refresh).blacklist()  # type: ignore[arg-type]  # accepts the raw token
+    except TokenError as error:
+        raise DomainError(
+            "Refresh token is invalid or already revoked.",
+            code="token_not_valid",
+            status=401,
+        ) from error
+
+
+def expired_credentials_purge(
+    *, now: datetime, keep_for: timedelta = timedelta(days=30)
+) -> dict[str, int]:
+    """Forgets activation codes and refresh tokens that can no longer be used; codes are kept
+    for a grace period so a support question about a failed activation can still be answered."""
+    codes, _ = ActivationCode.objects.filter(expires_at__lt=now - keep_for).delete()
+    tokens, _ = OutstandingToken.objects.filter(expires_at__lt=now).delete()
+    return {"activation_codes": codes, "refresh_tokens": tokens}

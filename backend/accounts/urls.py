@@ -1,0 +1,31 @@
+from django.urls import path
+
+from backend.accounts import apis
+
+urlpatterns = [
+    path("auth/token/", apis.TokenObtainApi.as_view(), name="auth-token"),
+    path("auth/token/refresh/", apis.TokenRefreshApi.as_view(), name="auth-token-refresh"),
+    path("auth/logout/", apis.LogoutApi.as_view(), name="auth-logout"),
+    path("auth/activate/", apis.ActivateApi.as_view(), name="auth-activate"),
+    path("me/", apis.MeApi.as_view(), name="me"),
+    path("devices/", apis.DeviceListCreateApi.as_view(), name="devices"),
+    path("devices/<int:device_id>/", apis.DeviceDeleteApi.as_view(), name="device-detail"),
+    path("patients/", apis.PatientListCreateApi.as_view(), name="patients"),
+    path("patients/<int:patient_id>/", apis.PatientDetailApi.as_view(), name="patient-detail"),
+    path(
+        "patients/<int:patient_id>/activation-code/",
+        apis.PatientActivationCodeApi.as_view(),
+        name="patient-activation-code",
+    ),
+    path("patients/<int:patient_id>/care-team/", apis.CareTeamApi.as_view(), name="care-team"),
+    path(
+        "patients/<int:patient_id>/care-team/<int:membership_id>/",
+        apis.CareTeamMemberApi.as_view(),
+        name="care-team-member",
+    ),
+    path(
+        "patients/<int:patient_id>/caregivers/",
+        apis.CaregiverInviteApi.as_view(),
+        name="caregivers",
+    ),
+]

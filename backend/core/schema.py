@@ -1,0 +1,33 @@
+"""OpenAPI generation: every operation also documents the error responses it can give."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from rest_framework.permissions import AllowAny
+
+from backend.core.serializers import ErrorSerializer
+
+
+class AutoSchema(SpectacularAutoSchema):
+    def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
+        bodies: dict[str, Any] = super()._get_response_bodies(direction)
+        if direction != "response":
+            return bodies
+        for code in self._error_codes():
+            bodies.setdefault(code, self._get_response_for_code(ErrorSerializer, code))
+        return bodies
+
+    def _error_codes(self) -> list[str]:
+        codes = []
+        if self.method in {"POST", "PUT", "PATCH"}:
+            codes += ["400", "413"]
+        public = any(isinstance(permission, AllowAny) for permission in self.view.get_permissions())
+        if not public:
+            codes += ["401"]
+        if "{" in self.path:
+            codes += ["404"]
+        if getattr(self.view, "throttle_classes", None):
+            codes += ["429"]
+        return codes

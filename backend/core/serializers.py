@@ -1,0 +1,17 @@
+from rest_framework import serializers
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every error response of the API has this shape."""
+
+    status = serializers.IntegerField(help_text="The HTTP status code, repeated.")
+    code = serializers.CharField(help_text="Machine-readable error code, e.g. `invalid`.")
+    detail = serializers.CharField(help_text="A message that can be shown to a person.")
+    errors = serializers.DictField(
+        required=False,
+        help_text=(
+            "For 400: the messages per field, as `{field: [message, ...]}`; nested objects "
+            "and list items nest the same way."
+        ),
+    )
+    request_id = serializers.CharField(help_text="Quote this id when reporting a problem.")

@@ -1,0 +1,109 @@
+"""Shared fixtures. Tests that need a real server declare it with a marker:
+
+- `@pytest.mark.postgres`: runs only when the database is PostgreSQL (DATABASE_URL);
+- `@pytest.mark.redis`: runs only when CELERY_BROKER_URL points at Redis;
+- `@pytest.mark.worker`: starts a real Celery worker (needs both).
+
+Without the servers they skip with the reason. With PHYSIOTRACK_REQUIRE_SERVICES=1 (set by
+.ci/run) a missing server fails the test instead, so CI can never skip them silently.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from backend.accounts.models import User
+from tests.factories import (
+    CaregiverLinkFactory,
+    CareTeamMembershipFactory,
+    ClinicianFactory,
+    OrganisationFactory,
+    PatientProfileFactory,
+)
+
+REQUIRE_SERVICES = os.environ.get("PHYSIOTRACK_REQUIRE_SERVICES") == "1"
+
+
+def _missing_service(item: pytest.Item) -> str | None:
+    engine = settings.DATABASES["default"]["ENGINE"]
+    broker = settings.CELERY_BROKER_URL
+    needs_pg = item.get_closest_marker("postgres") or item.get_closest_marker("worker")
+    needs_redis = item.get_closest_marker("redis") or item.get_closest_marker("worker")
+    if needs_pg and "postgresql" not in engine:
+        return "needs PostgreSQL: set DATABASE_URL=postgres://... (as .ci/run does)"
+    if needs_redis and not broker.startswith("redis"):
+        return "needs Redis: set CELERY_BROKER_URL=redis://... (as .ci/run does)"
+    return None
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    reason = _missing_service(item)
+    if reason is None:
+        return
+    if REQUIRE_SERVICES:
+        pytest.fail(f"PHYSIOTRACK_REQUIRE_SERVICES=1 but this test {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    """Throttle counters live in the cache; each test starts with none."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def client_for() -> Callable[[User], APIClient]:
+    """An API client signed in as the given user through a real JWT access token."""
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    def make(user: User) -> APIClient:
+        client = APIClient()
+        token = RefreshToken.for_user(user).access_token
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        return client
+
+    return make
+
+
+class World:
+    """Two organisations: in the first, a patient with care team and caregiver, a second
+    patient on another team, and an admin; in the second, a clinician and a patient."""
+
+    def __init__(self) -> None:
+        self.org = OrganisationFactory()
+        self.other_org = OrganisationFactory()
+        self.physio = ClinicianFactory(organisation=self.org, role="physiotherapist")
+        self.nurse = ClinicianFactory(organisation=self.org, role="nurse")
+        self.other_team_physio = ClinicianFactory(organisation=self.org, role="physiotherapist")
+        self.other_org_physio = ClinicianFactory(
+            organisation=self.other_org, role="physiotherapist"
+        )
+        self.org_admin = ClinicianFactory(organisation=self.org, role="org_admin", is_staff=True)
+        self.patient = PatientProfileFactory(user__organisation=self.org)
+        CareTeamMembershipFactory(patient=self.patient, member=self.physio)
+        CareTeamMembershipFactory(patient=self.patient, member=self.nurse, role="nurse")
+        self.caregiver_link = CaregiverLinkFactory(patient=self.patient)
+        self.caregiver = self.caregiver_link.caregiver
+        self.other_patient = PatientProfileFactory(user__organisation=self.org)
+        CareTeamMembershipFactory(patient=self.other_patient, member=self.other_team_physio)
+        self.other_caregiver = CaregiverLinkFactory(patient=self.other_patient).caregiver
+        self.foreign_patient = PatientProfileFactory(user__organisation=self.other_org)
+        CareTeamMembershipFactory(patient=self.foreign_patient, member=self.other_org_physio)
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    return World()
