@@ -78,14 +78,19 @@ def devices_of(user: User) -> QuerySet[PushDevice]:
 def user_with_context(user: User) -> User:
     """The signed-in user with what `GET /me/` shows, loaded in a fixed number of queries."""
     return (
-        User.objects.select_related("organisation")
+        User.objects.select_related("organisation", "patient_profile")
         .prefetch_related(
             Prefetch(
                 "patient_profile__care_team",
-                queryset=CareTeamMembership.objects.select_related("member"),
+                queryset=CareTeamMembership.objects.select_related("member").order_by("role", "id"),
             ),
             Prefetch(
-                "caregiver_links", queryset=CaregiverLink.objects.select_related("patient__user")
+                "patient_profile__caregiver_links",
+                queryset=CaregiverLink.objects.select_related("caregiver").order_by("id"),
+            ),
+            Prefetch(
+                "caregiver_links",
+                queryset=CaregiverLink.objects.select_related("patient__user").order_by("id"),
             ),
         )
         .get(pk=user.pk)
