@@ -216,7 +216,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "UserRoleEnum": "backend.accounts.models.Role",
+        "CareTeamRoleEnum": "backend.accounts.models.CareTeamRole",
+        "ComponentStateEnum": "backend.core.apis.COMPONENT_STATES",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ from backend.accounts.throttles import (
     TokenRefreshIpThrottle,
 )
 from backend.core.errors import DomainError
+from backend.core.serializers import ErrorSerializer
 
 
 def _user(request: Request) -> User:
@@ -61,7 +62,7 @@ class TokenRefreshApi(jwt_views.TokenRefreshView):
     throttle_classes = [TokenRefreshIpThrottle]
 
 
-@extend_schema(tags=["auth"], request=LogoutInput, responses={204: None})
+@extend_schema(tags=["auth"], request=LogoutInput, responses={204: None, 401: ErrorSerializer})
 class LogoutApi(APIView):
     """Revoke a refresh token (sign out on this phone)."""
 
@@ -139,6 +140,8 @@ class PatientListCreateApi(generics.GenericAPIView):
     serializer_class = PatientOutput
 
     def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no real user
+            return PatientProfile.objects.none()
         return selectors.patient_profiles_with_team(_user(self.request))
 
     @extend_schema(responses={200: PatientOutput(many=True)})
@@ -147,7 +150,9 @@ class PatientListCreateApi(generics.GenericAPIView):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(PatientOutput(page, many=True).data)
 
-    @extend_schema(request=PatientCreateInput, responses={201: PatientCreatedOutput})
+    @extend_schema(
+        request=PatientCreateInput, responses={201: PatientCreatedOutput, 403: ErrorSerializer}
+    )
     def post(self, request: Request) -> Response:
         """Enrol a patient (physiotherapists). The answer carries the one-time activation code."""
         data = PatientCreateInput(data=request.data)
@@ -169,7 +174,7 @@ class PatientDetailApi(APIView):
             PatientOutput(selectors.patient_get(viewer=_user(request), patient_id=patient_id)).data
         )
 
-    @extend_schema(request=PatientUpdateInput, responses={200: PatientOutput})
+    @extend_schema(request=PatientUpdateInput, responses={200: PatientOutput, 403: ErrorSerializer})
     def patch(self, request: Request, patient_id: int) -> Response:
         """Change reminder preferences (patient, caregiver, care team) or clinical details
         (care team only)."""
@@ -194,7 +199,9 @@ def _patient_for_clinician(request: Request, patient_id: int) -> PatientProfile:
     return patient
 
 
-@extend_schema(tags=["patients"], request=None, responses={201: PatientCreatedOutput})
+@extend_schema(
+    tags=["patients"], request=None, responses={201: PatientCreatedOutput, 403: ErrorSerializer}
+)
 class PatientActivationCodeApi(APIView):
     def post(self, request: Request, patient_id: int) -> Response:
         """Issue a new activation code (the previous one stops working)."""
@@ -212,7 +219,9 @@ class CareTeamApi(APIView):
         patient = selectors.patient_get(viewer=_user(request), patient_id=patient_id)
         return Response(CareTeamMemberOutput(patient.care_team.all(), many=True).data)
 
-    @extend_schema(request=CareTeamAddInput, responses={201: CareTeamMemberOutput})
+    @extend_schema(
+        request=CareTeamAddInput, responses={201: CareTeamMemberOutput, 403: ErrorSerializer}
+    )
     def post(self, request: Request, patient_id: int) -> Response:
         """Add a clinician of the organisation to the care team (safe to repeat)."""
         patient = _patient_for_clinician(request, patient_id)
@@ -227,7 +236,9 @@ class CareTeamApi(APIView):
         return Response(CareTeamMemberOutput(membership).data, status=status.HTTP_201_CREATED)
 
 
-@extend_schema(tags=["care team"], responses={204: None})
+@extend_schema(
+    tags=["care team"], responses={204: None, 403: ErrorSerializer, 409: ErrorSerializer}
+)
 class CareTeamMemberApi(APIView):
     def delete(self, request: Request, patient_id: int, membership_id: int) -> Response:
         """Remove a clinician from the care team (the last physiotherapist stays)."""
@@ -238,7 +249,9 @@ class CareTeamMemberApi(APIView):
 
 
 @extend_schema(
-    tags=["care team"], request=CaregiverInviteInput, responses={201: CaregiverInvitedOutput}
+    tags=["care team"],
+    request=CaregiverInviteInput,
+    responses={201: CaregiverInvitedOutput, 403: ErrorSerializer},
 )
 class CaregiverInviteApi(APIView):
     def post(self, request: Request, patient_id: int) -> Response:

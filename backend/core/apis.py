@@ -9,12 +9,14 @@ from rest_framework.views import APIView
 
 from backend.core import health
 
+COMPONENT_STATES = ["ok", "down"]
+
 HealthOutput = inline_serializer(
     "HealthOutput",
     fields={
         "status": serializers.ChoiceField(choices=["ok", "degraded"]),
-        "database": serializers.ChoiceField(choices=["ok", "down"]),
-        "broker": serializers.ChoiceField(choices=["ok", "down"]),
+        "database": serializers.ChoiceField(choices=COMPONENT_STATES),
+        "broker": serializers.ChoiceField(choices=COMPONENT_STATES),
     },
 )
 

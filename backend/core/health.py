@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.db import connection
 from django.db.utils import Error as DatabaseError
 
@@ -25,7 +26,7 @@ def database_ok() -> bool:
 
 def broker_ok(timeout: float = 2.0) -> bool:
     try:
-        with celery_app.connection_for_write() as broker:
+        with celery_app.connection_for_write(settings.CELERY_BROKER_URL) as broker:
             broker.ensure_connection(max_retries=1, timeout=timeout)
     except Exception:  # any failure to connect means "down"; the log has why
         logger.warning("health: broker unreachable", exc_info=True)

@@ -21,8 +21,8 @@ class AutoSchema(SpectacularAutoSchema):
 
     def _error_codes(self) -> list[str]:
         codes = []
-        if self.method in {"POST", "PUT", "PATCH"}:
-            codes += ["400", "413"]
+        if self.method in {"POST", "PUT", "PATCH"} and self.get_request_serializer() is not None:
+            codes += ["400", "413", "415"]
         public = any(isinstance(permission, AllowAny) for permission in self.view.get_permissions())
         if not public:
             codes += ["401"]

@@ -104,6 +104,9 @@ def test_a_caregiver_invited_by_the_care_team_activates_and_sees_only_that_patie
     assert [row["id"] for row in listed] == [world.patient.pk]
     assert me["role"] == "caregiver"
     assert me["acts_for"] == [
-        {"id": world.patient.pk, "name": world.patient.user.display_name,
-         "relationship": "guardian"}
+        {
+            "id": world.patient.pk,
+            "name": world.patient.user.display_name,
+            "relationship": "guardian",
+        }
     ]

@@ -12,8 +12,13 @@ from tests.factories import CareTeamMembershipFactory, PatientProfileFactory
 pytestmark = pytest.mark.django_db
 
 SEES_PATIENT = ["patient", "caregiver", "physio", "nurse"]
-DOES_NOT = ["other_patient_user", "other_caregiver", "other_team_physio", "other_org_physio",
-            "org_admin"]
+DOES_NOT = [
+    "other_patient_user",
+    "other_caregiver",
+    "other_team_physio",
+    "other_org_physio",
+    "org_admin",
+]
 
 
 def _user(world, name):

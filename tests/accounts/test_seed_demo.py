@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from backend.accounts.demo import DEMO_PASSWORD
+from backend.accounts.models import CareTeamMembership, PatientProfile, User
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seeding_twice_creates_the_demo_clinic_once(settings):
+    settings.DEBUG = True
+
+    call_command("seed_demo")
+    counts = (
+        User.objects.count(),
+        PatientProfile.objects.count(),
+        CareTeamMembership.objects.count(),
+    )
+    call_command("seed_demo")
+
+    assert (
+        User.objects.count(),
+        PatientProfile.objects.count(),
+        CareTeamMembership.objects.count(),
+    ) == counts
+    assert counts[1] == 3
+    zones = set(PatientProfile.objects.values_list("timezone", flat=True))
+    assert len(zones) == 3
+
+
+def test_the_printed_demo_logins_work(settings, api_client, capsys):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    printed = capsys.readouterr().out
+
+    for username in ("demo.physio", "demo.amelia", "demo.parent"):
+        assert username in printed
+        response = api_client.post(
+            "/api/v1/auth/token/", {"username": username, "password": DEMO_PASSWORD}
+        )
+        assert response.status_code == 200
+
+
+def test_the_demo_physio_sees_all_three_demo_patients(settings, api_client):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    token = api_client.post(
+        "/api/v1/auth/token/", {"username": "demo.physio", "password": DEMO_PASSWORD}
+    ).json()["access"]
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    assert api_client.get("/api/v1/patients/").json()["count"] == 3
+
+
+def test_seeding_is_refused_with_debug_off_unless_forced(settings):
+    settings.DEBUG = False
+
+    with pytest.raises(CommandError, match="DEBUG is off"):
+        call_command("seed_demo")
+    assert not User.objects.exists()
+
+    call_command("seed_demo", "--force")
+    assert User.objects.filter(username="demo.physio").exists()
