@@ -83,25 +83,25 @@ class World:
     patient on another team, and an admin; in the second, a clinician and a patient."""
 
     def __init__(self) -> None:
-        self.org = OrganisationFactory()
-        self.other_org = OrganisationFactory()
-        self.physio = ClinicianFactory(organisation=self.org, role="physiotherapist")
-        self.nurse = ClinicianFactory(organisation=self.org, role="nurse")
-        self.other_team_physio = ClinicianFactory(organisation=self.org, role="physiotherapist")
-        self.other_org_physio = ClinicianFactory(
+        self.org = OrganisationFactory.create()
+        self.other_org = OrganisationFactory.create()
+        self.physio = ClinicianFactory.create(organisation=self.org, role="physiotherapist")
+        self.nurse = ClinicianFactory.create(organisation=self.org, role="nurse")
+        self.other_team_physio = ClinicianFactory.create(organisation=self.org, role="physiotherapist")
+        self.other_org_physio = ClinicianFactory.create(
             organisation=self.other_org, role="physiotherapist"
         )
-        self.org_admin = ClinicianFactory(organisation=self.org, role="org_admin", is_staff=True)
-        self.patient = PatientProfileFactory(user__organisation=self.org)
-        CareTeamMembershipFactory(patient=self.patient, member=self.physio)
-        CareTeamMembershipFactory(patient=self.patient, member=self.nurse, role="nurse")
-        self.caregiver_link = CaregiverLinkFactory(patient=self.patient)
+        self.org_admin = ClinicianFactory.create(organisation=self.org, role="org_admin", is_staff=True)
+        self.patient = PatientProfileFactory.create(user__organisation=self.org)
+        CareTeamMembershipFactory.create(patient=self.patient, member=self.physio)
+        CareTeamMembershipFactory.create(patient=self.patient, member=self.nurse, role="nurse")
+        self.caregiver_link = CaregiverLinkFactory.create(patient=self.patient)
         self.caregiver = self.caregiver_link.caregiver
-        self.other_patient = PatientProfileFactory(user__organisation=self.org)
-        CareTeamMembershipFactory(patient=self.other_patient, member=self.other_team_physio)
-        self.other_caregiver = CaregiverLinkFactory(patient=self.other_patient).caregiver
-        self.foreign_patient = PatientProfileFactory(user__organisation=self.other_org)
-        CareTeamMembershipFactory(patient=self.foreign_patient, member=self.other_org_physio)
+        self.other_patient = PatientProfileFactory.create(user__organisation=self.org)
+        CareTeamMembershipFactory.create(patient=self.other_patient, member=self.other_team_physio)
+        self.other_caregiver = CaregiverLinkFactory.create(patient=self.other_patient).caregiver
+        self.foreign_patient = PatientProfileFactory.create(user__organisation=self.other_org)
+        CareTeamMembershipFactory.create(patient=self.foreign_patient, member=self.other_org_physio)
 
 
 @pytest.fixture

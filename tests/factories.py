@@ -16,7 +16,7 @@ from backend.accounts.models import (
 TEST_PASSWORD = "correct-horse-battery-9"
 
 
-class OrganisationFactory(factory.django.DjangoModelFactory):
+class OrganisationFactory(factory.django.DjangoModelFactory[Organisation]):
     class Meta:
         model = Organisation
 
@@ -24,7 +24,7 @@ class OrganisationFactory(factory.django.DjangoModelFactory):
     slug = factory.Sequence(lambda n: f"clinic-{n}")
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
         skip_postgeneration_save = True
@@ -42,7 +42,7 @@ class ClinicianFactory(UserFactory):
     role = Role.PHYSIOTHERAPIST
 
 
-class PatientProfileFactory(factory.django.DjangoModelFactory):
+class PatientProfileFactory(factory.django.DjangoModelFactory[PatientProfile]):
     class Meta:
         model = PatientProfile
 
@@ -52,7 +52,7 @@ class PatientProfileFactory(factory.django.DjangoModelFactory):
     diagnosis = "Juvenile dermatomyositis"
 
 
-class CareTeamMembershipFactory(factory.django.DjangoModelFactory):
+class CareTeamMembershipFactory(factory.django.DjangoModelFactory[CareTeamMembership]):
     class Meta:
         model = CareTeamMembership
 
@@ -64,7 +64,7 @@ class CareTeamMembershipFactory(factory.django.DjangoModelFactory):
     role = "physiotherapist"
 
 
-class CaregiverLinkFactory(factory.django.DjangoModelFactory):
+class CaregiverLinkFactory(factory.django.DjangoModelFactory[CaregiverLink]):
     class Meta:
         model = CaregiverLink
 

@@ -53,7 +53,7 @@ class OrganisationAdmin(OrganisationScopedAdmin):
 
 
 @admin.register(User)
-class UserAdmin(_LimitChoicesToOrganisation, OrganisationScopedAdmin, DjangoUserAdmin):  # type: ignore[misc]
+class UserAdmin(_LimitChoicesToOrganisation, OrganisationScopedAdmin, DjangoUserAdmin):
     list_display = ["username", "first_name", "last_name", "role", "organisation", "is_active"]
     list_filter = ["role", "is_active", "organisation"]
     search_fields = ["username", "first_name", "last_name", "email"]
@@ -88,7 +88,6 @@ class PatientProfileAdmin(_LimitChoicesToOrganisation, OrganisationScopedAdmin):
     list_display = ["__str__", "date_of_birth", "timezone", "notifications_consent", "created_at"]
     list_select_related = ["user"]
     search_fields = ["user__first_name", "user__last_name", "user__username"]
-    raw_id_fields: list[str] = []
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return super().get_queryset(request).select_related("user")

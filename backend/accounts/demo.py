@@ -118,9 +118,9 @@ def demo_seed() -> list[DemoLogin]:
                 "created_by": staff[Role.PHYSIOTHERAPIST],
             },
         )
-        for role in CareTeamRole.values:
+        for team_role in CareTeamRole.values:
             CareTeamMembership.objects.get_or_create(
-                patient=patient, member=staff[role], defaults={"role": role}
+                patient=patient, member=staff[team_role], defaults={"role": team_role}
             )
         logins.append(DemoLogin(username, Role.PATIENT, f"{first} {last}, patient in {tz}"))
 

@@ -29,6 +29,8 @@ def patients_visible_to(viewer: User) -> QuerySet[PatientProfile]:
         return patients.none()
     if viewer.role == Role.PATIENT:
         return patients.filter(user=viewer)
+    if viewer.organisation_id is None:
+        return patients.none()
     if viewer.role == Role.CAREGIVER:
         return patients.filter(
             caregiver_links__caregiver=viewer, user__organisation_id=viewer.organisation_id

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -60,7 +62,7 @@ class WeekdaysField(serializers.ListField):
         kwargs.setdefault("help_text", "ISO weekdays, 1 = Monday … 7 = Sunday, each once.")
         super().__init__(**kwargs)  # type: ignore[arg-type]
 
-    def to_internal_value(self, data: object) -> list[int]:
+    def to_internal_value(self, data: list[Any]) -> list[int]:
         days: list[int] = super().to_internal_value(data)
         from django.core.exceptions import ValidationError as DjangoValidationError
 

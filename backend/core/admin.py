@@ -16,7 +16,7 @@ from django.http import HttpRequest
 def org_admin_organisation_id(request: HttpRequest) -> int | None:
     user = request.user
     if getattr(user, "role", "") == "org_admin" and user.is_active and user.is_staff:
-        return user.organisation_id  # type: ignore[union-attr]
+        return user.organisation_id
     return None
 
 

@@ -24,7 +24,7 @@ def database_ok() -> bool:
     return True
 
 
-def broker_ok(timeout: float = 2.0) -> bool:
+def broker_ok(timeout: int = 2) -> bool:
     try:
         with celery_app.connection_for_write(settings.CELERY_BROKER_URL) as broker:
             broker.ensure_connection(max_retries=1, timeout=timeout)

@@ -7,7 +7,7 @@ class ErrorSerializer(serializers.Serializer):
     status = serializers.IntegerField(help_text="The HTTP status code, repeated.")
     code = serializers.CharField(help_text="Machine-readable error code, e.g. `invalid`.")
     detail = serializers.CharField(help_text="A message that can be shown to a person.")
-    errors = serializers.DictField(
+    errors = serializers.DictField(  # type: ignore[assignment]  # a field named like the property
         required=False,
         help_text=(
             "For 400: the messages per field, as `{field: [message, ...]}`; nested objects "

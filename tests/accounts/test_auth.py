@@ -18,7 +18,7 @@ def _login(api_client, username: str, password: str = TEST_PASSWORD):
 
 
 def test_login_returns_a_token_pair_that_opens_the_api(api_client):
-    user = UserFactory()
+    user = UserFactory.create()
 
     response = _login(api_client, user.username)
 
@@ -30,7 +30,7 @@ def test_login_returns_a_token_pair_that_opens_the_api(api_client):
 
 
 def test_wrong_password_is_401_in_the_error_shape(api_client):
-    user = UserFactory()
+    user = UserFactory.create()
 
     response = _login(api_client, user.username, "not-the-password")
 
@@ -42,13 +42,13 @@ def test_wrong_password_is_401_in_the_error_shape(api_client):
 
 
 def test_a_not_yet_activated_account_cannot_sign_in(api_client):
-    user = UserFactory(is_active=False)
+    user = UserFactory.create(is_active=False)
 
     assert _login(api_client, user.username).status_code == 401
 
 
 def test_refresh_rotates_and_the_old_refresh_token_stops_working(api_client):
-    user = UserFactory()
+    user = UserFactory.create()
     first = _login(api_client, user.username).json()
 
     rotated = api_client.post(REFRESH_URL, {"refresh": first["refresh"]}, format="json")
@@ -62,7 +62,7 @@ def test_refresh_rotates_and_the_old_refresh_token_stops_working(api_client):
 
 
 def test_logout_blacklists_the_refresh_token(api_client):
-    user = UserFactory()
+    user = UserFactory.create()
     pair = _login(api_client, user.username).json()
 
     logout = api_client.post(LOGOUT_URL, {"refresh": pair["refresh"]}, format="json")
@@ -82,7 +82,7 @@ def test_logout_with_garbage_is_401_not_500(api_client):
 
 
 def test_login_is_throttled_per_username(api_client):
-    user = UserFactory()
+    user = UserFactory.create()
     statuses = [
         _login(api_client, user.username, f"wrong-{attempt}").status_code for attempt in range(6)
     ]
@@ -105,7 +105,7 @@ def test_login_is_throttled_per_ip_across_usernames(api_client):
 
 def test_the_username_throttle_does_not_lock_out_other_ips_per_username(api_client):
     """A different IP trying another account is not blocked by the first account's limit."""
-    victim, other = UserFactory(), UserFactory()
+    victim, other = UserFactory.create(), UserFactory.create()
     for attempt in range(6):
         _login(api_client, victim.username, f"wrong-{attempt}")
 

@@ -13,7 +13,7 @@ def _team_url(world):
 
 
 def test_a_clinician_adds_a_colleague_once(world, client_for):
-    physician = ClinicianFactory(organisation=world.org, role=Role.PHYSICIAN)
+    physician = ClinicianFactory.create(organisation=world.org, role=Role.PHYSICIAN)
     client = client_for(world.physio)
 
     first = client.post(_team_url(world), {"member_id": physician.pk}, format="json")
@@ -71,7 +71,7 @@ def test_the_last_physiotherapist_stays(world, client_for):
 
 
 def test_a_membership_of_another_patient_is_404(world, client_for):
-    foreign_seat = CareTeamMembership.objects.filter(patient=world.other_patient).first()
+    foreign_seat = CareTeamMembership.objects.filter(patient=world.other_patient).get()
 
     response = client_for(world.physio).delete(f"{_team_url(world)}{foreign_seat.pk}/")
 

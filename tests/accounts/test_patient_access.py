@@ -91,7 +91,7 @@ def test_a_clinician_in_another_organisation_is_not_let_in_by_a_stray_care_team_
     world, client_for
 ):
     """A membership that crosses organisations (bad data) must still not open the record."""
-    CareTeamMembershipFactory(patient=world.patient, member=world.other_org_physio)
+    CareTeamMembershipFactory.create(patient=world.patient, member=world.other_org_physio)
 
     response = client_for(world.other_org_physio).get(f"/api/v1/patients/{world.patient.pk}/")
 
@@ -141,9 +141,9 @@ def test_a_caregiver_is_refused_clinician_actions_with_403(world, client_for):
 @pytest.mark.parametrize("count", [1, 20])
 def test_the_patient_list_runs_a_fixed_number_of_queries(world, client_for, count):
     for _ in range(count - 1):
-        patient = PatientProfileFactory(user__organisation=world.org)
-        CareTeamMembershipFactory(patient=patient, member=world.physio)
-        CareTeamMembershipFactory(patient=patient, role="nurse", member=world.nurse)
+        patient = PatientProfileFactory.create(user__organisation=world.org)
+        CareTeamMembershipFactory.create(patient=patient, member=world.physio)
+        CareTeamMembershipFactory.create(patient=patient, role="nurse", member=world.nurse)
     client = client_for(world.physio)
 
     with CaptureQueriesContext(connection) as queries:
@@ -156,7 +156,7 @@ def test_the_patient_list_runs_a_fixed_number_of_queries(world, client_for, coun
 
 def test_a_client_cannot_ask_for_pages_over_200(world, client_for):
     for patient in PatientProfileFactory.create_batch(200, user__organisation=world.org):
-        CareTeamMembershipFactory(patient=patient, member=world.physio)
+        CareTeamMembershipFactory.create(patient=patient, member=world.physio)
 
     response = client_for(world.physio).get("/api/v1/patients/?page_size=10000")
 

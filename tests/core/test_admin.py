@@ -62,7 +62,7 @@ def test_a_clinician_without_admin_role_is_kept_out(world):
 
 
 def test_a_superuser_sees_everyone(world):
-    root = UserFactory(role="", organisation=None, is_staff=True, is_superuser=True)
+    root = UserFactory.create(role="", organisation=None, is_staff=True, is_superuser=True)
     client = Client()
     client.force_login(root)
 

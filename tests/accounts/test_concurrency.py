@@ -1,0 +1,64 @@
+"""Races that only a real PostgreSQL server shows."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection
+
+from backend.accounts.models import PushDevice
+from backend.accounts.services import activation_code_issue, account_activate, device_register
+from backend.core.errors import DomainError
+from tests.factories import UserFactory
+
+
+def _run_together(count: int, work) -> list[object]:
+    barrier = threading.Barrier(count)
+    results: list[object] = [None] * count
+
+    def run(index: int) -> None:
+        try:
+            barrier.wait()
+            results[index] = work(index)
+        except Exception as error:  # noqa: BLE001  # collected and asserted by the test
+            results[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_registrations_of_one_push_token_make_one_device():
+    user = UserFactory.create()
+
+    results = _run_together(8, lambda _: device_register(user=user, platform="ios", token="t-1"))
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert PushDevice.objects.count() == 1
+    created_flags = [result[1] for result in results if isinstance(result, tuple)]
+    assert created_flags.count(True) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_one_activation_code_used_concurrently_activates_once():
+    user = UserFactory.create(is_active=False)
+    issued = activation_code_issue(user=user, by=None)
+
+    results = _run_together(
+        6, lambda n: account_activate(code=issued.code, password=f"concurrent-password-{n}x")
+    )
+
+    successes = [r for r in results if not isinstance(r, Exception)]
+    refusals = [r for r in results if isinstance(r, DomainError)]
+    assert len(successes) == 1
+    assert len(refusals) == 5
+    assert {r.code for r in refusals} == {"activation_code_used"}
