@@ -87,11 +87,15 @@ class World:
         self.other_org = OrganisationFactory.create()
         self.physio = ClinicianFactory.create(organisation=self.org, role="physiotherapist")
         self.nurse = ClinicianFactory.create(organisation=self.org, role="nurse")
-        self.other_team_physio = ClinicianFactory.create(organisation=self.org, role="physiotherapist")
+        self.other_team_physio = ClinicianFactory.create(
+            organisation=self.org, role="physiotherapist"
+        )
         self.other_org_physio = ClinicianFactory.create(
             organisation=self.other_org, role="physiotherapist"
         )
-        self.org_admin = ClinicianFactory.create(organisation=self.org, role="org_admin", is_staff=True)
+        self.org_admin = ClinicianFactory.create(
+            organisation=self.org, role="org_admin", is_staff=True
+        )
         self.patient = PatientProfileFactory.create(user__organisation=self.org)
         CareTeamMembershipFactory.create(patient=self.patient, member=self.physio)
         CareTeamMembershipFactory.create(patient=self.patient, member=self.nurse, role="nurse")

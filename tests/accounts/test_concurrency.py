@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 
 from backend.accounts.models import PushDevice
-from backend.accounts.services import activation_code_issue, account_activate, device_register
+from backend.accounts.services import account_activate, activation_code_issue, device_register
 from backend.core.errors import DomainError
 from tests.factories import UserFactory
 
@@ -21,7 +21,7 @@ def _run_together(count: int, work) -> list[object]:
         try:
             barrier.wait()
             results[index] = work(index)
-        except Exception as error:  # noqa: BLE001  # collected and asserted by the test
+        except Exception as error:  # collected and asserted by the test
             results[index] = error
         finally:
             connection.close()

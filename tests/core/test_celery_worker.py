@@ -60,7 +60,7 @@ def test_a_real_worker_runs_a_task_enqueued_through_redis():
         "DATABASE_URL": database_url,
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
     }
-    worker = subprocess.Popen(  # noqa: S603  # our own worker with fixed arguments
+    worker = subprocess.Popen(  # our own worker with fixed arguments
         [
             sys.executable,
             "-m",
