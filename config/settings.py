@@ -172,7 +172,7 @@ REST_FRAMEWORK = {
         "rest_framework_simplejwt.authentication.JWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["backend.core.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "backend.core.pagination.PageNumberPagination",
@@ -184,9 +184,9 @@ REST_FRAMEWORK = {
         "activation_ip": os.environ.get("THROTTLE_ACTIVATION_IP", "10/min"),
         "token_refresh": os.environ.get("THROTTLE_TOKEN_REFRESH", "30/min"),
     },
-    "NUM_PROXIES": int(os.environ["DJANGO_NUM_PROXIES"])
-    if os.environ.get("DJANGO_NUM_PROXIES")
-    else None,
+    # 0: throttles key on the socket's address and ignore X-Forwarded-For, which any client
+    # can forge. Behind N trusted reverse proxies set DJANGO_NUM_PROXIES=N.
+    "NUM_PROXIES": int(os.environ.get("DJANGO_NUM_PROXIES", "0")),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
@@ -220,6 +220,12 @@ SPECTACULAR_SETTINGS = {
         "UserRoleEnum": "backend.accounts.models.Role",
         "CareTeamRoleEnum": "backend.accounts.models.CareTeamRole",
         "ComponentStateEnum": "backend.core.apis.COMPONENT_STATES",
+        "ProgrammeStatusEnum": "backend.exercise.models.ProgrammeStatus",
+        "PauseReasonEnum": "backend.exercise.models.PauseReason",
+        "IntensityScaleEnum": "backend.exercise.codes.IntensityScale",
+        "LoadUnitEnum": "backend.exercise.codes.LoadUnit",
+        "ProposalStatusEnum": "backend.exercise.models.ProposalStatus",
+        "SyncStatusEnum": ["created", "duplicate", "invalid"],
     },
 }
 

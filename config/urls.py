@@ -5,8 +5,16 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from backend.core.apis import HealthApi
 
+# Unknown URLs and unhandled errors answer in the API's JSON error shape.
+handler400 = "backend.core.views.bad_request"
+handler403 = "backend.core.views.permission_denied"
+handler404 = "backend.core.views.page_not_found"
+handler500 = "backend.core.views.server_error"
+
 api_v1 = [
     path("", include("backend.accounts.urls")),
+    path("", include("backend.exercise.urls")),
+    path("", include("backend.alerts.urls")),
 ]
 
 urlpatterns = [

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied
 from django.db.models import ForeignKey, Model, QuerySet
 from django.forms import ModelChoiceField, ModelForm
 from django.http import HttpRequest
@@ -66,6 +67,24 @@ class UserAdmin(_LimitChoicesToOrganisation, OrganisationScopedAdmin, DjangoUser
         ("PhysioTrack", {"fields": ("role", "organisation", "first_name", "last_name")}),
     )
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.exclude(is_superuser=True)  # platform accounts are not theirs to manage
+
+    def get_list_filter(self, request: HttpRequest) -> Any:
+        if request.user.is_superuser:
+            return self.list_filter
+        return ["role", "is_active"]  # the organisation filter would list every clinic
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> Any:
+        if not request.user.is_superuser:
+            # Setting someone's password is taking over their account: people reset their
+            # own (patients through a new activation code before first sign-in).
+            raise PermissionDenied
+        return super().user_change_password(request, id, form_url)
+
     def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
         readonly = list(super().get_readonly_fields(request, obj))
         if not request.user.is_superuser:
@@ -85,6 +104,19 @@ class UserAdmin(_LimitChoicesToOrganisation, OrganisationScopedAdmin, DjangoUser
 @admin.register(PatientProfile)
 class PatientProfileAdmin(_LimitChoicesToOrganisation, OrganisationScopedAdmin):
     organisation_path = "user__organisation_id"
+    readonly_fields = ["created_by"]
+
+    def get_exclude(self, request: HttpRequest, obj: Model | None = None) -> Any:
+        # Organisation admins manage accounts, not care: the diagnosis is the care team's.
+        return [] if request.user.is_superuser else ["diagnosis"]
+
+    def save_model(
+        self, request: HttpRequest, obj: PatientProfile, form: ModelForm, change: bool
+    ) -> None:
+        if not change:
+            obj.created_by = request.user  # type: ignore[assignment]
+        super().save_model(request, obj, form, change)
+
     list_display = ["__str__", "date_of_birth", "timezone", "notifications_consent", "created_at"]
     list_select_related = ["user"]
     search_fields = ["user__first_name", "user__last_name", "user__username"]
@@ -97,6 +129,15 @@ class PatientProfileAdmin(_LimitChoicesToOrganisation, OrganisationScopedAdmin):
 class CareTeamMembershipAdmin(_LimitChoicesToOrganisation, OrganisationScopedAdmin):
     organisation_path = "patient__user__organisation_id"
     org_admin_can_delete = True
+    readonly_fields = ["added_by"]
+
+    def save_model(
+        self, request: HttpRequest, obj: CareTeamMembership, form: ModelForm, change: bool
+    ) -> None:
+        if not change:
+            obj.added_by = request.user  # type: ignore[assignment]
+        super().save_model(request, obj, form, change)
+
     list_display = ["patient", "member", "role", "created_at"]
     list_select_related = ["patient__user", "member"]
     list_filter = ["role"]
@@ -106,6 +147,15 @@ class CareTeamMembershipAdmin(_LimitChoicesToOrganisation, OrganisationScopedAdm
 class CaregiverLinkAdmin(_LimitChoicesToOrganisation, OrganisationScopedAdmin):
     organisation_path = "patient__user__organisation_id"
     org_admin_can_delete = True
+    readonly_fields = ["created_by"]
+
+    def save_model(
+        self, request: HttpRequest, obj: CaregiverLink, form: ModelForm, change: bool
+    ) -> None:
+        if not change:
+            obj.created_by = request.user  # type: ignore[assignment]
+        super().save_model(request, obj, form, change)
+
     list_display = ["patient", "caregiver", "relationship", "created_at"]
     list_select_related = ["patient__user", "caregiver"]
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
+from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.permissions import AllowAny
@@ -42,7 +44,7 @@ from backend.core.errors import DomainError
 from backend.core.serializers import ErrorSerializer
 
 
-def _user(request: Request) -> User:
+def current_user(request: Request) -> User:
     user = request.user
     assert isinstance(user, User)  # noqa: S101  # IsAuthenticated guarantees a real user
     return user
@@ -67,6 +69,7 @@ class LogoutApi(APIView):
     """Revoke a refresh token (sign out on this phone)."""
 
     permission_classes = [AllowAny]
+    authentication_classes: list[type] = []  # a stale access token must not block sign-out
     throttle_classes = [TokenRefreshIpThrottle]
 
     def post(self, request: Request) -> Response:
@@ -81,6 +84,7 @@ class ActivateApi(APIView):
     """Set a password with the one-time code from the care team, and sign in."""
 
     permission_classes = [AllowAny]
+    authentication_classes: list[type] = []
     throttle_classes = [ActivationIpThrottle]
 
     def post(self, request: Request) -> Response:
@@ -101,7 +105,7 @@ class MeApi(APIView):
     @extend_schema(responses={200: MeOutput})
     def get(self, request: Request) -> Response:
         """Who I am: role, organisation, and for a patient the profile and care team."""
-        return Response(MeOutput(selectors.user_with_context(_user(request))).data)
+        return Response(MeOutput(selectors.user_with_context(current_user(request))).data)
 
 
 @extend_schema(tags=["devices"])
@@ -109,17 +113,23 @@ class DeviceListCreateApi(APIView):
     @extend_schema(responses={200: DeviceOutput(many=True)})
     def get(self, request: Request) -> Response:
         """My registered push devices."""
-        return Response(DeviceOutput(selectors.devices_of(_user(request)), many=True).data)
+        return Response(DeviceOutput(selectors.devices_of(current_user(request)), many=True).data)
 
     @extend_schema(
         request=DeviceRegisterInput,
-        responses={201: DeviceOutput, 200: OpenApiResponse(DeviceOutput, "Already registered.")},
+        responses={
+            201: DeviceOutput,
+            200: OpenApiResponse(DeviceOutput, "Already registered."),
+            409: ErrorSerializer,
+        },
     )
     def post(self, request: Request) -> Response:
         """Register this phone for push notifications (safe to repeat)."""
         data = DeviceRegisterInput(data=request.data)
         data.is_valid(raise_exception=True)
-        device, created = services.device_register(user=_user(request), **data.validated_data)
+        device, created = services.device_register(
+            user=current_user(request), **data.validated_data
+        )
         return Response(
             DeviceOutput(device).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
@@ -130,24 +140,41 @@ class DeviceListCreateApi(APIView):
 class DeviceDeleteApi(APIView):
     def delete(self, request: Request, device_id: int) -> Response:
         """Stop push notifications to this phone."""
-        device = get_object_or_404(selectors.devices_of(_user(request)), pk=device_id)
+        device = get_object_or_404(selectors.devices_of(current_user(request)), pk=device_id)
         services.device_unregister(device=device)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PatientFilter(filters.FilterSet):
+    q = filters.CharFilter(method="search", label="Text in the patient's name or username")
+    activated = filters.BooleanFilter(field_name="user__is_active")
+
+    class Meta:
+        model = PatientProfile
+        fields = ["q", "activated"]
+
+    def search(self, queryset: Any, name: str, value: str) -> Any:
+        return queryset.filter(
+            Q(user__first_name__icontains=value)
+            | Q(user__last_name__icontains=value)
+            | Q(user__username__icontains=value)
+        )
 
 
 @extend_schema(tags=["patients"])
 class PatientListCreateApi(generics.GenericAPIView):
     serializer_class = PatientOutput
+    filterset_class = PatientFilter
 
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):  # schema generation has no real user
             return PatientProfile.objects.none()
-        return selectors.patient_profiles_with_team(_user(self.request))
+        return selectors.patient_profiles_with_team(current_user(self.request))
 
     @extend_schema(responses={200: PatientOutput(many=True)})
     def get(self, request: Request) -> Response:
         """The patients I may see: myself, those I care for, or those on my care teams."""
-        page = self.paginate_queryset(self.get_queryset())
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(PatientOutput(page, many=True).data)
 
     @extend_schema(
@@ -159,8 +186,8 @@ class PatientListCreateApi(generics.GenericAPIView):
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         fields["timezone_name"] = fields.pop("timezone")
-        created = services.patient_create(by=_user(request), **fields)
-        patient = selectors.patient_get(viewer=_user(request), patient_id=created.patient.pk)
+        created = services.patient_create(by=current_user(request), **fields)
+        patient = selectors.patient_get(viewer=current_user(request), patient_id=created.patient.pk)
         body = {"patient": patient, "activation": created.activation}
         return Response(PatientCreatedOutput(body).data, status=status.HTTP_201_CREATED)
 
@@ -171,14 +198,16 @@ class PatientDetailApi(APIView):
     def get(self, request: Request, patient_id: int) -> Response:
         """One patient's profile and care team."""
         return Response(
-            PatientOutput(selectors.patient_get(viewer=_user(request), patient_id=patient_id)).data
+            PatientOutput(
+                selectors.patient_get(viewer=current_user(request), patient_id=patient_id)
+            ).data
         )
 
     @extend_schema(request=PatientUpdateInput, responses={200: PatientOutput, 403: ErrorSerializer})
     def patch(self, request: Request, patient_id: int) -> Response:
         """Change reminder preferences (patient, caregiver, care team) or clinical details
         (care team only)."""
-        viewer = _user(request)
+        viewer = current_user(request)
         patient = selectors.patient_get(viewer=viewer, patient_id=patient_id)
         data = PatientUpdateInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
@@ -192,7 +221,7 @@ class PatientDetailApi(APIView):
 
 def _patient_for_clinician(request: Request, patient_id: int) -> PatientProfile:
     """The patient, for a care-team clinician; 404 if not visible, 403 if visible but not staff."""
-    viewer = _user(request)
+    viewer = current_user(request)
     patient = selectors.patient_get(viewer=viewer, patient_id=patient_id)
     if not viewer.is_clinician:
         raise DomainError("Only the care team may do this.", code="permission_denied", status=403)
@@ -200,13 +229,15 @@ def _patient_for_clinician(request: Request, patient_id: int) -> PatientProfile:
 
 
 @extend_schema(
-    tags=["patients"], request=None, responses={201: PatientCreatedOutput, 403: ErrorSerializer}
+    tags=["patients"],
+    request=None,
+    responses={201: PatientCreatedOutput, 403: ErrorSerializer, 409: ErrorSerializer},
 )
 class PatientActivationCodeApi(APIView):
     def post(self, request: Request, patient_id: int) -> Response:
         """Issue a new activation code (the previous one stops working)."""
         patient = _patient_for_clinician(request, patient_id)
-        issued = services.activation_code_issue(user=patient.user, by=_user(request))
+        issued = services.activation_code_issue(user=patient.user, by=current_user(request))
         body = {"patient": patient, "activation": issued}
         return Response(PatientCreatedOutput(body).data, status=status.HTTP_201_CREATED)
 
@@ -216,7 +247,7 @@ class CareTeamApi(APIView):
     @extend_schema(responses={200: CareTeamMemberOutput(many=True)})
     def get(self, request: Request, patient_id: int) -> Response:
         """The clinicians on the patient's care team."""
-        patient = selectors.patient_get(viewer=_user(request), patient_id=patient_id)
+        patient = selectors.patient_get(viewer=current_user(request), patient_id=patient_id)
         return Response(CareTeamMemberOutput(patient.care_team.all(), many=True).data)
 
     @extend_schema(
@@ -227,11 +258,11 @@ class CareTeamApi(APIView):
         patient = _patient_for_clinician(request, patient_id)
         data = CareTeamAddInput(data=request.data)
         data.is_valid(raise_exception=True)
-        member = User.objects.filter(pk=data.validated_data["member_id"]).first()
-        if member is None:
-            raise DomainError("No such clinician.", errors={"member_id": ["No such clinician."]})
         membership = services.care_team_member_add(
-            patient=patient, member=member, by=_user(request), role=data.validated_data.get("role")
+            patient=patient,
+            member_id=data.validated_data["member_id"],
+            by=current_user(request),
+            role=data.validated_data.get("role"),
         )
         return Response(CareTeamMemberOutput(membership).data, status=status.HTTP_201_CREATED)
 
@@ -244,7 +275,7 @@ class CareTeamMemberApi(APIView):
         """Remove a clinician from the care team (the last physiotherapist stays)."""
         patient = _patient_for_clinician(request, patient_id)
         membership = get_object_or_404(CareTeamMembership, pk=membership_id, patient=patient)
-        services.care_team_member_remove(membership=membership, by=_user(request))
+        services.care_team_member_remove(membership=membership, by=current_user(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -260,6 +291,6 @@ class CaregiverInviteApi(APIView):
         data = CaregiverInviteInput(data=request.data)
         data.is_valid(raise_exception=True)
         invited = services.caregiver_invite(
-            patient=patient, by=_user(request), **data.validated_data
+            patient=patient, by=current_user(request), **data.validated_data
         )
         return Response(CaregiverInvitedOutput(invited).data, status=status.HTTP_201_CREATED)

@@ -148,6 +148,15 @@ class CareTeamMembership(models.Model):
     def __str__(self) -> str:
         return f"{self.member} ({self.role}) for {self.patient}"
 
+    def clean(self) -> None:
+        """The seat's role is the clinician's profession, in the patient's organisation
+        (checked for the admin's forms; the API's service checks the same)."""
+        member, patient = self.member, self.patient
+        if member.role not in CLINICIAN_ROLES or member.role != self.role:
+            raise ValidationError({"member": "The member must be a clinician of this role."})
+        if member.organisation_id != patient.user.organisation_id:
+            raise ValidationError({"member": "The member works in another organisation."})
+
 
 class CaregiverRelationship(models.TextChoices):
     PARENT = "parent", "Parent"
@@ -175,6 +184,12 @@ class CaregiverLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.caregiver} ({self.relationship}) for {self.patient}"
+
+    def clean(self) -> None:
+        if self.caregiver.role != Role.CAREGIVER:
+            raise ValidationError({"caregiver": "Only a caregiver account can act for a patient."})
+        if self.caregiver.organisation_id != self.patient.user.organisation_id:
+            raise ValidationError({"caregiver": "The caregiver belongs to another organisation."})
 
 
 class ActivationCode(models.Model):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
@@ -23,19 +24,15 @@ from backend.accounts.models import (
 
 
 class StrictSerializer(serializers.Serializer):
-    """Refuses unknown fields, so a typo in a client is a 400 and not silently ignored."""
+    """Refuses unknown fields, so a typo in a client is a 400 and not silently ignored
+    (also when nested in another serializer or a list)."""
 
-    def validate(self, attrs: dict) -> dict:
-        unknown = (
-            set(self.initial_data) - set(self.fields)
-            if isinstance(self.initial_data, dict)
-            else set()
-        )
-        if unknown:
-            raise serializers.ValidationError(
-                {name: ["Unknown field."] for name in sorted(unknown)}
-            )
-        return attrs
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)
 
 
 class TimezoneField(serializers.CharField):

@@ -69,7 +69,15 @@ def _unique_username(first_name: str, last_name: str) -> str:
 
 @transaction.atomic
 def activation_code_issue(*, user: User, by: User | None) -> IssuedCode:
-    """A fresh code for `user`; any earlier unused code stops working."""
+    """A fresh code for `user`; any earlier unused code stops working. Only for accounts that
+    were never activated: a code sets a password, so for an existing account it would be a
+    way to take it over (and would undo a deactivation)."""
+    if user.has_usable_password():
+        raise DomainError(
+            "This account is already activated; the person signs in with their password.",
+            code="already_activated",
+            status=409,
+        )
     now = timezone.now()
     ActivationCode.objects.filter(user=user, used_at__isnull=True).update(used_at=now)
     code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(_CODE_LENGTH))
@@ -109,6 +117,10 @@ def account_activate(*, code: str, password: str) -> User:
             errors={"code": ["Expired."]},
         )
     user = activation.user
+    if user.has_usable_password():  # activated meanwhile by another code, or deactivated
+        raise DomainError(
+            "This account is already activated.", code="already_activated", status=409
+        )
     try:
         password_validation.validate_password(password, user=user)
     except ValidationError as error:
@@ -223,17 +235,27 @@ def patient_profile_update(
 
 @transaction.atomic
 def care_team_member_add(
-    *, patient: PatientProfile, member: User, by: User, role: str | None = None
+    *, patient: PatientProfile, member_id: int, by: User, role: str | None = None
 ) -> CareTeamMembership:
     _require_clinician(by)
-    if not member.is_clinician or member.organisation_id != patient.user.organisation_id:
+    member = User.objects.filter(
+        pk=member_id,
+        organisation_id=patient.user.organisation_id,
+        role__in=CLINICIAN_ROLES,
+        is_active=True,
+    ).first()
+    if member is None:  # one message whatever the reason: ids of other clinics stay hidden
         raise DomainError(
-            "The member must be a clinician of the patient's organisation.",
-            errors={"member_id": ["Not a clinician of this organisation."]},
+            "No such clinician in the patient's organisation.",
+            errors={"member_id": ["No such clinician in the patient's organisation."]},
         )
     team_role = role or member.role
-    if team_role not in CareTeamRole.values:
-        raise DomainError("Unknown care-team role.", errors={"role": ["Unknown role."]})
+    if team_role != member.role:
+        # The team role is the clinician's profession: a nurse cannot hold the physio seat.
+        raise DomainError(
+            "The care-team role must be the clinician's own role.",
+            errors={"role": [f"This clinician is a {member.role}."]},
+        )
     membership, _ = CareTeamMembership.objects.get_or_create(
         patient=patient, member=member, defaults={"role": team_role, "added_by": by}
     )
@@ -243,6 +265,8 @@ def care_team_member_add(
 @transaction.atomic
 def care_team_member_remove(*, membership: CareTeamMembership, by: User) -> None:
     _require_clinician(by)
+    # Lock the patient first: two concurrent removals then queue instead of deadlocking.
+    PatientProfile.objects.select_for_update().filter(pk=membership.patient_id).first()
     remaining_physios = (
         CareTeamMembership.objects.select_for_update()
         .filter(patient=membership.patient, role=CareTeamRole.PHYSIOTHERAPIST)
@@ -300,10 +324,12 @@ def device_register(*, user: User, platform: str, token: str) -> tuple[PushDevic
     for _ in range(2):  # a concurrent first registration may win the unique constraint race
         device = PushDevice.objects.filter(platform=platform, token=token).first()
         if device is not None:
-            if device.user_id != user.pk:
-                device.user = user
+            moved = device.user_id != user.pk
+            device.user = user
             device.save()  # refreshes last_seen_at
-            return device, False
+            # A phone new to this user is "created" for them, so the answer does not reveal
+            # that the token was registered by someone else.
+            return device, moved
         try:
             with transaction.atomic():
                 return PushDevice.objects.create(user=user, platform=platform, token=token), True

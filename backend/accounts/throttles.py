@@ -31,6 +31,8 @@ class LoginUsernameThrottle(SimpleRateThrottle):
     def get_cache_key(self, request: Request, view: APIView) -> str | None:
         data = request.data if isinstance(request.data, dict) else {}
         username = data.get("username")
-        if not isinstance(username, str) or not username:
+        if isinstance(username, int | float) and not isinstance(username, bool):
+            username = str(username)  # the serializer accepts numbers as usernames too
+        if not isinstance(username, str) or not username.strip():
             return None  # nothing to key on; the IP throttle still applies
         return self.cache_format % {"scope": self.scope, "ident": username.strip().lower()}

@@ -10,7 +10,7 @@ urlpatterns = [
     path("me/", apis.MeApi.as_view(), name="me"),
     path("devices/", apis.DeviceListCreateApi.as_view(), name="devices"),
     path("devices/<int:device_id>/", apis.DeviceDeleteApi.as_view(), name="device-detail"),
-    path("patients/", apis.PatientListCreateApi.as_view(), name="patients"),
+    # patients/ (list and enrolment) is served by backend.exercise, which adds activity.
     path("patients/<int:patient_id>/", apis.PatientDetailApi.as_view(), name="patient-detail"),
     path(
         "patients/<int:patient_id>/activation-code/",

@@ -26,8 +26,8 @@ class AutoSchema(SpectacularAutoSchema):
         public = any(isinstance(permission, AllowAny) for permission in self.view.get_permissions())
         if not public:
             codes += ["401"]
-        if "{" in self.path:
-            codes += ["404"]
+        if "{" in self.path or self._is_list_view():
+            codes += ["404"]  # an object not visible to the caller, or a page past the end
         if getattr(self.view, "throttle_classes", None):
             codes += ["429"]
         return codes

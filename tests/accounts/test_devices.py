@@ -28,7 +28,8 @@ def test_a_phone_that_changes_hands_moves_to_its_new_user(world, client_for):
         "/api/v1/devices/", {"platform": "ios", "token": TOKEN}
     )
 
-    assert response.status_code == 200
+    # 201 as for any phone new to this user: the answer does not reveal the previous owner.
+    assert response.status_code == 201
     assert PushDevice.objects.get().user == world.caregiver
     assert client_for(world.patient.user).get("/api/v1/devices/").json() == []
 

@@ -150,8 +150,8 @@ def test_the_patient_list_runs_a_fixed_number_of_queries(world, client_for, coun
         response = client.get("/api/v1/patients/")
 
     assert response.json()["count"] == count
-    # auth user, count, page, care teams, caregivers
-    assert len(queries) == 5, [query["sql"] for query in queries.captured_queries]
+    # auth user, count, page, care teams, caregivers; programmes, last session, this week's
+    assert len(queries) == 8, [query["sql"] for query in queries.captured_queries]
 
 
 def test_a_client_cannot_ask_for_pages_over_200(world, client_for):
@@ -164,3 +164,12 @@ def test_a_client_cannot_ask_for_pages_over_200(world, client_for):
     assert body["count"] == 201
     assert len(body["results"]) == 200
     assert body["next"]
+
+
+def test_the_patient_list_filters_by_name(world, client_for):
+    other = PatientProfileFactory.create(user__organisation=world.org, user__last_name="Zyx")
+    CareTeamMembershipFactory.create(patient=other, member=world.physio)
+
+    found = client_for(world.physio).get("/api/v1/patients/?q=zyx").json()["results"]
+
+    assert [row["id"] for row in found] == [other.pk]

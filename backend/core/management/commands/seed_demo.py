@@ -6,10 +6,11 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from backend.accounts.demo import DEMO_PASSWORD, demo_seed
+from backend.exercise.demo import WEEKS, demo_programmes_seed
 
 
 class Command(BaseCommand):
-    help = "Creates the demo clinic, care team and patients (safe to run again)."
+    help = "Creates the demo clinic, care team, patients, programmes and logs (safe to rerun)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -23,8 +24,13 @@ class Command(BaseCommand):
                 "Pass --force if this really is a demo installation."
             )
         logins = demo_seed()
+        with_programmes = demo_programmes_seed()
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready. Logins (password for all: {DEMO_PASSWORD}):")
         )
         for login in logins:
             self.stdout.write(f"  {login.username:<16} {login.role:<16} {login.description}")
+        self.stdout.write(
+            f"{with_programmes} demo patients have an active programme, {WEEKS} weeks of session "
+            "logs and assessments."
+        )

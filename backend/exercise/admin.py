@@ -1,0 +1,59 @@
+from django.contrib import admin
+
+from backend.core.admin import OrganisationScopedAdmin, ReadOnlyForOrgAdmin
+from backend.exercise.models import (
+    Assessment,
+    Exercise,
+    Programme,
+    ProgrammeVersion,
+    ProgressionProposal,
+    SessionLog,
+)
+
+
+@admin.register(Exercise)
+class ExerciseAdmin(OrganisationScopedAdmin):
+    list_display = ["name", "category", "organisation", "updated_at"]
+    list_filter = ["category"]
+    search_fields = ["name", "instructions"]
+
+    def save_model(self, request, obj, form, change):
+        if not request.user.is_superuser:
+            obj.organisation_id = request.user.organisation_id
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Programme)
+class ProgrammeAdmin(ReadOnlyForOrgAdmin):
+    organisation_path = "patient__user__organisation_id"
+    list_display = ["id", "patient", "status", "current_version", "updated_at"]
+    list_filter = ["status"]
+    list_select_related = ["patient__user", "current_version"]
+
+
+@admin.register(ProgrammeVersion)
+class ProgrammeVersionAdmin(ReadOnlyForOrgAdmin):
+    organisation_path = "programme__patient__user__organisation_id"
+    list_display = ["programme", "number", "title", "author", "created_at"]
+    list_select_related = ["programme", "author"]
+
+
+@admin.register(SessionLog)
+class SessionLogAdmin(ReadOnlyForOrgAdmin):
+    organisation_path = "patient__user__organisation_id"
+    list_display = ["client_id", "patient", "started_at", "completion", "deleted_at"]
+    list_select_related = ["patient__user"]
+
+
+@admin.register(Assessment)
+class AssessmentAdmin(ReadOnlyForOrgAdmin):
+    organisation_path = "patient__user__organisation_id"
+    list_display = ["patient", "measure", "value", "setting", "measured_at"]
+    list_filter = ["measure", "setting"]
+    list_select_related = ["patient__user"]
+
+
+@admin.register(ProgressionProposal)
+class ProgressionProposalAdmin(ReadOnlyForOrgAdmin):
+    organisation_path = "programme__patient__user__organisation_id"
+    list_display = ["programme", "exercise", "change", "status", "created_at"]

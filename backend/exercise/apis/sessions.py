@@ -1,0 +1,163 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.http import Http404
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from backend.accounts.apis import current_user
+from backend.accounts.models import User
+from backend.core.errors import DomainError
+from backend.core.serializers import ErrorSerializer
+from backend.exercise import selectors
+from backend.exercise.apis.common import patient_for_write
+from backend.exercise.models import SessionLog
+from backend.exercise.serializers import (
+    SessionCreateInput,
+    SessionOutput,
+    SessionUpdateInput,
+    SyncInput,
+    SyncOutput,
+)
+from backend.exercise.services import sessions
+
+
+class SessionFilter(filters.FilterSet):
+    patient = filters.NumberFilter(field_name="patient_id")
+    programme = filters.NumberFilter(field_name="programme_id")
+    started_after = filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="gte")
+    started_before = filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="lt")
+    updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gt")
+
+    class Meta:
+        model = SessionLog
+        fields = ["patient", "programme", "started_after", "started_before", "updated_since"]
+
+
+def _store(viewer: User, data: dict[str, Any]) -> tuple[SessionLog, bool]:
+    patient = patient_for_write(viewer, data.get("patient"))
+    recorded = sessions.session_log_record(by=viewer, patient=patient, data=data)
+    stored = selectors.session_for_replay(patient=patient, client_id=recorded.session.client_id)
+    return stored, recorded.created
+
+
+def _sync_one(viewer: User, index: int, payload: dict[str, Any]) -> dict[str, Any]:
+    raw_id = payload.get("client_id")
+    answer: dict[str, Any] = {
+        "index": index,
+        "client_id": raw_id if isinstance(raw_id, str) else None,
+    }
+    data = SessionCreateInput(data=payload)
+    if not data.is_valid():
+        return {**answer, "status": "invalid", "errors": data.errors}
+    try:
+        with transaction.atomic():  # one log's failure rolls back only that log
+            session, created = _store(viewer, data.validated_data)
+    except Http404:
+        return {**answer, "status": "invalid", "errors": {"patient": ["No such patient."]}}
+    except DomainError as error:
+        errors = error.errors or {"non_field_errors": [error.detail]}
+        return {**answer, "status": "invalid", "errors": errors}
+    status_ = "created" if created else "duplicate"
+    return {**answer, "client_id": str(session.client_id), "status": status_, "session": session}
+
+
+@extend_schema(tags=["sessions"])
+class SessionListCreateApi(generics.ListAPIView):
+    """Session logs, newest first."""
+
+    serializer_class = SessionOutput
+    filterset_class = SessionFilter
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):
+            return SessionLog.objects.none()
+        return selectors.sessions_visible_to(current_user(self.request))
+
+    @extend_schema(
+        request=SessionCreateInput,
+        responses={
+            201: SessionOutput,
+            200: OpenApiResponse(SessionOutput, "Already stored: the stored log, unchanged."),
+            403: ErrorSerializer,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        """Log a session. Retrying with the same `client_id` is safe: the stored log comes back
+        with 200 and nothing new is created."""
+        data = SessionCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        session, created = _store(current_user(request), data.validated_data)
+        return Response(
+            SessionOutput(session).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+@extend_schema(tags=["sessions"])
+class SessionSyncApi(APIView):
+    @extend_schema(request=SyncInput, responses={200: SyncOutput})
+    def post(self, request: Request) -> Response:
+        """Upload up to 100 logs recorded offline. Each is answered on its own (created,
+        duplicate, or invalid with its errors); one bad log never blocks the others."""
+        viewer = current_user(request)
+        batch = SyncInput(data=request.data)
+        batch.is_valid(raise_exception=True)
+        results = [
+            _sync_one(viewer, index, payload)
+            for index, payload in enumerate(batch.validated_data["logs"])
+        ]
+        counts = {
+            state: sum(1 for result in results if result["status"] == state)
+            for state in ("created", "duplicate", "invalid")
+        }
+        body = {
+            "created": counts["created"],
+            "duplicates": counts["duplicate"],
+            "invalid": counts["invalid"],
+            "results": results,
+        }
+        return Response(SyncOutput(body).data)
+
+
+@extend_schema(tags=["sessions"])
+class SessionDetailApi(APIView):
+    @extend_schema(responses={200: SessionOutput})
+    def get(self, request: Request, session_id: int) -> Response:
+        return Response(
+            SessionOutput(
+                selectors.session_get(viewer=current_user(request), session_id=session_id)
+            ).data
+        )
+
+    @extend_schema(
+        request=SessionUpdateInput,
+        responses={200: SessionOutput, 403: ErrorSerializer, 409: ErrorSerializer},
+    )
+    def patch(self, request: Request, session_id: int) -> Response:
+        """Correct a log within 24 hours of logging it; the earlier values are kept."""
+        viewer = current_user(request)
+        session = selectors.session_get(viewer=viewer, session_id=session_id)
+        data = SessionUpdateInput(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        changes = dict(data.validated_data)
+        if "results" in changes:
+            changes["results"] = [dict(result) for result in changes["results"]]
+        sessions.session_log_update(session=session, by=viewer, changes=changes)
+        return Response(
+            SessionOutput(selectors.session_get(viewer=viewer, session_id=session_id)).data
+        )
+
+    @extend_schema(responses={204: None, 403: ErrorSerializer, 409: ErrorSerializer})
+    def delete(self, request: Request, session_id: int) -> Response:
+        """Delete a log within 24 hours of logging it."""
+        viewer = current_user(request)
+        session = selectors.session_get(viewer=viewer, session_id=session_id)
+        sessions.session_log_delete(session=session, by=viewer)
+        return Response(status=status.HTTP_204_NO_CONTENT)

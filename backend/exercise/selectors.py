@@ -1,0 +1,310 @@
+"""Reads of exercise data, always scoped to the viewer through `patients_visible_to`."""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from backend.accounts.models import PatientProfile, Role, User
+from backend.accounts.selectors import patients_visible_to
+from backend.exercise.codes import Completion
+from backend.exercise.models import (
+    Assessment,
+    Exercise,
+    Programme,
+    ProgrammeItem,
+    ProgrammeStatus,
+    ProgrammeVersion,
+    ProgressionProposal,
+    SessionItemResult,
+    SessionLog,
+)
+
+PATIENT_SIDE = {Role.PATIENT, Role.CAREGIVER}
+SESSION_WEIGHT: dict[str, Decimal] = {
+    Completion.FULL: Decimal(1),
+    Completion.PARTIAL: Decimal("0.5"),
+}
+
+
+# --- Library --------------------------------------------------------------------------------
+
+
+def exercises_visible_to(viewer: User) -> QuerySet[Exercise]:
+    """Clinicians: the shipped library and their organisation's. Patients and caregivers:
+    only the exercises of programmes prescribed to them."""
+    if viewer.role in PATIENT_SIDE:
+        prescribed = ProgrammeItem.objects.filter(
+            version__programme__patient__in=patients_visible_to(viewer),
+            version__programme__ever_active=True,
+        ).values("exercise_id")
+        return Exercise.objects.filter(pk__in=prescribed)
+    if viewer.is_clinician:
+        return Exercise.objects.filter(
+            Q(organisation__isnull=True) | Q(organisation_id=viewer.organisation_id)
+        )
+    return Exercise.objects.none()
+
+
+# --- Programmes -----------------------------------------------------------------------------
+
+
+def _items_prefetch(prefix: str = "") -> Prefetch:
+    return Prefetch(
+        f"{prefix}items",
+        queryset=ProgrammeItem.objects.select_related("exercise").order_by("position"),
+    )
+
+
+def programmes_visible_to(viewer: User) -> QuerySet[Programme]:
+    """Patients and caregivers do not see drafts: a draft is the physiotherapist's notepad."""
+    programmes = Programme.objects.filter(patient__in=patients_visible_to(viewer))
+    if viewer.role in PATIENT_SIDE:
+        programmes = programmes.filter(ever_active=True)
+    return programmes.select_related("current_version", "patient__user").prefetch_related(
+        _items_prefetch("current_version__")
+    )
+
+
+def programme_get(*, viewer: User, programme_id: int) -> Programme:
+    return get_object_or_404(programmes_visible_to(viewer), pk=programme_id)
+
+
+def programme_current(*, viewer: User, patient_id: int | None) -> Programme:
+    """The patient's programme in force (active, else paused), or 404."""
+    programmes = programmes_visible_to(viewer).filter(
+        status__in=[ProgrammeStatus.ACTIVE, ProgrammeStatus.PAUSED]
+    )
+    if patient_id is not None:
+        programmes = programmes.filter(patient_id=patient_id)
+    elif viewer.role == Role.PATIENT:
+        programmes = programmes.filter(patient__user=viewer)
+    else:
+        programmes = programmes.none()
+    # Active before paused; a patient has at most one active (a database constraint).
+    found = sorted(programmes, key=lambda p: (p.status != ProgrammeStatus.ACTIVE, -p.pk))
+    if not found:
+        from django.http import Http404
+
+        raise Http404
+    return found[0]
+
+
+def versions_of(programme: Programme) -> QuerySet[ProgrammeVersion]:
+    return programme.versions.select_related("author").prefetch_related(_items_prefetch())
+
+
+def proposals_visible_to(viewer: User) -> QuerySet[ProgressionProposal]:
+    if not viewer.is_clinician:
+        return ProgressionProposal.objects.none()
+    return ProgressionProposal.objects.filter(
+        programme__patient__in=patients_visible_to(viewer)
+    ).select_related("exercise", "programme", "item")
+
+
+# --- Sessions -------------------------------------------------------------------------------
+
+
+def sessions_visible_to(viewer: User) -> QuerySet[SessionLog]:
+    return (
+        SessionLog.objects.filter(patient__in=patients_visible_to(viewer), deleted_at__isnull=True)
+        .select_related("version")
+        .prefetch_related(
+            Prefetch(
+                "results",
+                queryset=SessionItemResult.objects.select_related("item").order_by(
+                    "item__position"
+                ),
+            )
+        )
+    )
+
+
+def session_get(*, viewer: User, session_id: int) -> SessionLog:
+    return get_object_or_404(sessions_visible_to(viewer), pk=session_id)
+
+
+def session_for_replay(*, patient: PatientProfile, client_id: Any) -> SessionLog:
+    """The stored log (even a deleted one) exactly as the first upload got it back."""
+    return (
+        SessionLog.objects.select_related("version")
+        .prefetch_related("results__item")
+        .get(patient=patient, client_id=client_id)
+    )
+
+
+# --- Assessments ----------------------------------------------------------------------------
+
+
+def assessments_visible_to(viewer: User) -> QuerySet[Assessment]:
+    return Assessment.objects.filter(patient__in=patients_visible_to(viewer))
+
+
+@dataclass(frozen=True)
+class Series:
+    measure: str
+    setting: str
+    unit: str
+    baseline: Decimal | None
+    points: list[tuple[datetime, Decimal]]
+
+
+def assessment_trend(patient: PatientProfile) -> list[Series]:
+    """Each measure's series per setting (home and clinic are never compared), with a baseline:
+    the median of the first three values (DOMAIN.md FD-6)."""
+    grouped: dict[tuple[str, str], list[Assessment]] = defaultdict(list)
+    for assessment in Assessment.objects.filter(patient=patient).order_by("measured_at", "id"):
+        grouped[(assessment.measure, assessment.setting)].append(assessment)
+    return [
+        Series(
+            measure=measure,
+            setting=setting,
+            unit=values[0].unit,
+            baseline=statistics.median(a.value for a in values[:3]),
+            points=[(a.measured_at, a.value) for a in values],
+        )
+        for (measure, setting), values in sorted(grouped.items())
+    ]
+
+
+# --- Weeks in the patient's own time zone ---------------------------------------------------
+
+
+def local_week_start(moment: datetime, zone: ZoneInfo) -> date:
+    local = timezone.localtime(moment, zone).date()
+    return local - timedelta(days=local.weekday())
+
+
+def week_bounds(monday: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """UTC instants of Monday 00:00 and the next Monday 00:00, local time (DST-safe)."""
+    start = datetime.combine(monday, time.min, tzinfo=zone)
+    end = datetime.combine(monday + timedelta(days=7), time.min, tzinfo=zone)
+    return start, end
+
+
+def weighted_count(completions: list[str]) -> Decimal:
+    return sum((SESSION_WEIGHT.get(c, Decimal(0)) for c in completions), Decimal(0))
+
+
+# --- Clinician overview ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PatientActivity:
+    active_programme: Programme | None
+    sessions_this_week: Decimal
+    last_session_at: datetime | None
+    last_pain: int | None
+
+
+def patient_activity(
+    patients: list[PatientProfile], *, now: datetime
+) -> dict[int, PatientActivity]:
+    """For a page of patients, in three queries whatever its length."""
+    ids = [p.pk for p in patients]
+    programmes: dict[int, Programme] = {}
+    for programme in Programme.objects.filter(
+        patient_id__in=ids, status__in=[ProgrammeStatus.ACTIVE, ProgrammeStatus.PAUSED]
+    ).select_related("current_version"):
+        held = programmes.get(programme.patient_id)
+        if held is None or held.status != ProgrammeStatus.ACTIVE:
+            programmes[programme.patient_id] = programme  # the active one wins over a paused
+    latest = SessionLog.objects.filter(patient_id=OuterRef("pk"), deleted_at__isnull=True).order_by(
+        "-started_at"
+    )
+    last = {
+        row["pk"]: row
+        for row in PatientProfile.objects.filter(pk__in=ids)
+        .annotate(
+            last_at=Subquery(latest.values("started_at")[:1]),
+            last_pain=Subquery(latest.exclude(pain_after__isnull=True).values("pain_after")[:1]),
+        )
+        .values("pk", "last_at", "last_pain")
+    }
+    recent = defaultdict(list)
+    for row in SessionLog.objects.filter(
+        patient_id__in=ids, deleted_at__isnull=True, started_at__gte=now - timedelta(days=8)
+    ).values("patient_id", "started_at", "completion"):
+        recent[row["patient_id"]].append(row)
+    activity = {}
+    for patient in patients:
+        zone = ZoneInfo(patient.timezone)
+        this_week = local_week_start(now, zone)
+        completions = [
+            r["completion"]
+            for r in recent[patient.pk]
+            if local_week_start(r["started_at"], zone) == this_week
+        ]
+        activity[patient.pk] = PatientActivity(
+            active_programme=programmes.get(patient.pk),
+            sessions_this_week=weighted_count(completions),
+            last_session_at=last[patient.pk]["last_at"],
+            last_pain=last[patient.pk]["last_pain"],
+        )
+    return activity
+
+
+@dataclass(frozen=True)
+class WeekCount:
+    week_start: date
+    sessions: Decimal
+    target_min: int | None
+    target_max: int | None
+
+
+def weekly_counts(patient: PatientProfile, *, now: datetime, weeks: int = 12) -> list[WeekCount]:
+    zone = ZoneInfo(patient.timezone)
+    this_week = local_week_start(now, zone)
+    first = this_week - timedelta(weeks=weeks - 1)
+    since, _ = week_bounds(first, zone)
+    by_week: dict[date, list[str]] = defaultdict(list)
+    for started_at, completion in SessionLog.objects.filter(
+        patient=patient, deleted_at__isnull=True, started_at__gte=since
+    ).values_list("started_at", "completion"):
+        by_week[local_week_start(started_at, zone)].append(completion)
+    programme = (
+        Programme.objects.filter(patient=patient, ever_active=True)
+        .select_related("current_version")
+        .order_by("-updated_at")
+        .first()
+    )
+    version = programme.current_version if programme else None
+    return [
+        WeekCount(
+            week_start=monday,
+            sessions=weighted_count(by_week.get(monday, [])),
+            target_min=version.sessions_per_week_min if version else None,
+            target_max=version.sessions_per_week_max if version else None,
+        )
+        for monday in (first + timedelta(weeks=n) for n in range(weeks))
+    ]
+
+
+def session_trend(
+    patient: PatientProfile, *, now: datetime, days: int = 84
+) -> QuerySet[SessionLog]:
+    return (
+        SessionLog.objects.filter(
+            patient=patient, deleted_at__isnull=True, started_at__gte=now - timedelta(days=days)
+        )
+        .order_by("started_at")
+        .only(
+            "id",
+            "started_at",
+            "completion",
+            "pain_before",
+            "pain_after",
+            "fatigue",
+            "effort_scale",
+            "effort_value",
+        )
+    )

@@ -1,0 +1,233 @@
+"""Session logs from phones that are often offline: idempotent by the phone's client_id."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from backend.accounts.models import PatientProfile, Role, User
+from backend.core.errors import DomainError
+from backend.exercise.codes import SCALE_RANGES
+from backend.exercise.models import (
+    ProgrammeItem,
+    ProgrammeVersion,
+    SessionItemResult,
+    SessionLog,
+    SessionLogRevision,
+)
+from backend.exercise.services.common import ANY_CLINICIAN, require_not_future
+from backend.exercise.services.progression import progression_evaluate
+
+EDIT_WINDOW = timedelta(hours=24)
+SESSION_FIELDS = (
+    "started_at",
+    "ended_at",
+    "completion",
+    "effort_scale",
+    "effort_value",
+    "pain_before",
+    "pain_after",
+    "fatigue",
+    "symptoms",
+    "note",
+)
+RESULT_FIELDS = (
+    "sets_done",
+    "reps_done",
+    "load_value",
+    "load_unit",
+    "duration_minutes_done",
+    "skipped",
+    "skip_reason",
+)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    session: SessionLog
+    created: bool
+
+
+def _check(
+    data: dict[str, Any], version: ProgrammeVersion, items: dict[int, ProgrammeItem]
+) -> None:
+    errors: dict[str, Any] = {}
+    started, ended = data["started_at"], data["ended_at"]
+    now = timezone.now()
+    for name in ("started_at", "ended_at"):
+        try:
+            require_not_future(data[name], name, now=now)
+        except DomainError as error:
+            errors.update(error.errors or {})
+    if ended <= started:
+        errors["ended_at"] = ["Must be after started_at."]
+    elif ended - started > timedelta(hours=12):
+        errors["ended_at"] = ["A session cannot last more than 12 hours."]
+    local_start = timezone.localtime(started, _zone(version)).date()
+    if local_start < version.start_date:
+        errors["started_at"] = [f"Before the programme started ({version.start_date})."]
+    scale, effort = data.get("effort_scale") or "", data.get("effort_value")
+    if bool(scale) != (effort is not None):
+        errors["effort_value"] = ["effort_scale and effort_value go together."]
+    elif scale and effort is not None:
+        low, high = SCALE_RANGES[scale]
+        if not low <= effort <= high:
+            errors["effort_value"] = [f"Must be within {low}–{high} on {scale}."]
+    result_errors: dict[str, list[str]] = {}
+    seen: set[int] = set()
+    for index, result in enumerate(data.get("results", [])):
+        item_id = result["item"]
+        if item_id not in items:
+            result_errors[str(index)] = [f"Item {item_id} is not part of version {version.number}."]
+        elif item_id in seen:
+            result_errors[str(index)] = [f"Item {item_id} appears twice."]
+        seen.add(item_id)
+    if result_errors:
+        errors["results"] = result_errors
+    if errors:
+        raise DomainError("The session log is not valid.", errors=errors)
+
+
+def _zone(version: ProgrammeVersion) -> Any:
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(version.programme.patient.timezone)
+
+
+def _version_for(patient: PatientProfile, version_id: int) -> ProgrammeVersion:
+    version = (
+        ProgrammeVersion.objects.select_related("programme__patient")
+        .filter(pk=version_id, programme__patient=patient)
+        .first()
+    )
+    if version is None:
+        raise DomainError(
+            "That programme version is not one of this patient's.",
+            errors={"version": ["Not a version of this patient's programmes."]},
+        )
+    return version
+
+
+def _write_results(
+    session: SessionLog, results: list[dict[str, Any]], items: dict[int, ProgrammeItem]
+) -> None:
+    SessionItemResult.objects.bulk_create(
+        SessionItemResult(
+            session=session,
+            item_id=result["item"],
+            exercise_id=items[result["item"]].exercise_id,
+            **{name: result[name] for name in RESULT_FIELDS if result.get(name) is not None},
+        )
+        for result in results
+    )
+
+
+def session_log_record(*, by: User, patient: PatientProfile, data: dict[str, Any]) -> Recorded:
+    """Stores a log once. A replay with a known client_id returns the stored log unchanged,
+    also when two uploads race (the unique constraint decides, the loser reads the winner)."""
+    existing = SessionLog.objects.filter(patient=patient, client_id=data["client_id"]).first()
+    if existing is not None:
+        return Recorded(existing, created=False)
+    version = _version_for(patient, data["version"])
+    items = {item.pk: item for item in version.items.all()}
+    _check(data, version, items)
+    try:
+        with transaction.atomic():
+            session = SessionLog.objects.create(
+                patient=patient,
+                client_id=data["client_id"],
+                programme=version.programme,
+                version=version,
+                programme_status_at_log=version.programme.status,
+                recorded_by=by,
+                supervised=by.role in ANY_CLINICIAN,
+                **{name: data[name] for name in SESSION_FIELDS if data.get(name) is not None},
+            )
+            _write_results(session, data.get("results", []), items)
+            progression_evaluate(session=session)
+    except IntegrityError:
+        existing = SessionLog.objects.filter(patient=patient, client_id=data["client_id"]).first()
+        if existing is None:
+            raise
+        return Recorded(existing, created=False)
+    return Recorded(session, created=True)
+
+
+def _snapshot(session: SessionLog) -> dict[str, Any]:
+    values = {name: getattr(session, name) for name in SESSION_FIELDS}
+    values["results"] = [
+        {"item": result.item_id, **{name: getattr(result, name) for name in RESULT_FIELDS}}
+        for result in session.results.all()
+    ]
+    return _jsonable(values)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(item) for item in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return str(value)  # Decimal
+
+
+def _require_editable(session: SessionLog, by: User) -> None:
+    if session.deleted_at is not None:
+        raise DomainError("This session log was deleted.", code="conflict", status=409)
+    if by.pk not in {session.recorded_by_id, session.patient.user_id} and by.role != Role.CAREGIVER:
+        raise DomainError(
+            "Only the person who logged this session may change it.",
+            code="permission_denied",
+            status=403,
+        )
+    if timezone.now() - session.created_at > EDIT_WINDOW:
+        raise DomainError(
+            "Session logs can be changed for 24 hours; this one is now read-only.",
+            code="edit_window_closed",
+            status=409,
+        )
+
+
+@transaction.atomic
+def session_log_update(*, session: SessionLog, by: User, changes: dict[str, Any]) -> SessionLog:
+    session = (
+        SessionLog.objects.select_for_update()
+        .select_related("version__programme__patient", "patient")
+        .get(pk=session.pk)
+    )
+    _require_editable(session, by)
+    previous = _snapshot(session)
+    items = {item.pk: item for item in session.version.items.all()}
+    merged = {**previous, **{name: getattr(session, name) for name in SESSION_FIELDS}, **changes}
+    merged.setdefault("results", previous["results"])
+    _check(merged, session.version, items)
+    SessionLogRevision.objects.create(
+        session=session, previous=previous, revised_by=by, action="edit"
+    )
+    for name in SESSION_FIELDS:
+        if name in changes:
+            setattr(session, name, changes[name])
+    session.save()
+    if "results" in changes:
+        session.results.all().delete()
+        _write_results(session, changes["results"], items)
+    return session
+
+
+@transaction.atomic
+def session_log_delete(*, session: SessionLog, by: User) -> None:
+    """Marks the log deleted (kept, so a late replay of its upload cannot bring it back)."""
+    session = SessionLog.objects.select_for_update().select_related("patient").get(pk=session.pk)
+    _require_editable(session, by)
+    SessionLogRevision.objects.create(
+        session=session, previous=_snapshot(session), revised_by=by, action="delete"
+    )
+    session.deleted_at = timezone.now()
+    session.save(update_fields=["deleted_at", "updated_at"])
