@@ -21,6 +21,7 @@ from backend.accounts.models import (
     validate_timezone,
     validate_weekdays,
 )
+from backend.core.serializers import IdField
 
 
 class StrictSerializer(serializers.Serializer):
@@ -239,7 +240,7 @@ class PatientUpdateInput(StrictSerializer):
 
 
 class CareTeamAddInput(StrictSerializer):
-    member_id = serializers.IntegerField(min_value=1)
+    member_id = IdField()
     role = serializers.ChoiceField(choices=CareTeamRole.choices, required=False)
 
 

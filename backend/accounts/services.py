@@ -240,7 +240,7 @@ def care_team_member_add(
     _require_clinician(by)
     member = User.objects.filter(
         pk=member_id,
-        organisation_id=patient.user.organisation_id,
+        organisation=patient.user.organisation,
         role__in=CLINICIAN_ROLES,
         is_active=True,
     ).first()

@@ -9,22 +9,22 @@ urlpatterns = [
     path("auth/activate/", apis.ActivateApi.as_view(), name="auth-activate"),
     path("me/", apis.MeApi.as_view(), name="me"),
     path("devices/", apis.DeviceListCreateApi.as_view(), name="devices"),
-    path("devices/<int:device_id>/", apis.DeviceDeleteApi.as_view(), name="device-detail"),
+    path("devices/<id:device_id>/", apis.DeviceDeleteApi.as_view(), name="device-detail"),
     # patients/ (list and enrolment) is served by backend.exercise, which adds activity.
-    path("patients/<int:patient_id>/", apis.PatientDetailApi.as_view(), name="patient-detail"),
+    path("patients/<id:patient_id>/", apis.PatientDetailApi.as_view(), name="patient-detail"),
     path(
-        "patients/<int:patient_id>/activation-code/",
+        "patients/<id:patient_id>/activation-code/",
         apis.PatientActivationCodeApi.as_view(),
         name="patient-activation-code",
     ),
-    path("patients/<int:patient_id>/care-team/", apis.CareTeamApi.as_view(), name="care-team"),
+    path("patients/<id:patient_id>/care-team/", apis.CareTeamApi.as_view(), name="care-team"),
     path(
-        "patients/<int:patient_id>/care-team/<int:membership_id>/",
+        "patients/<id:patient_id>/care-team/<id:membership_id>/",
         apis.CareTeamMemberApi.as_view(),
         name="care-team-member",
     ),
     path(
-        "patients/<int:patient_id>/caregivers/",
+        "patients/<id:patient_id>/caregivers/",
         apis.CaregiverInviteApi.as_view(),
         name="caregivers",
     ),

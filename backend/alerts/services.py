@@ -21,9 +21,9 @@ class Message:
 
 def notifications_send(
     *, recipients: Iterable[User], patient: PatientProfile | None, message: Message
-) -> int:
+) -> None:
     """Creates the notifications inside the caller's transaction (the outbox); delivery to
-    push and e-mail reads them after commit. Returns how many were new."""
+    push and e-mail reads them after commit. A repeated cause adds nothing (dedup_key)."""
     rows = [
         Notification(
             recipient=recipient,
@@ -37,8 +37,7 @@ def notifications_send(
         )
         for recipient in recipients
     ]
-    created = Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    return len(created)
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
 
 
 def notification_mark_read(*, notification: Notification) -> Notification:

@@ -5,7 +5,7 @@ from backend.alerts import apis
 urlpatterns = [
     path("notifications/", apis.NotificationListApi.as_view(), name="notifications"),
     path(
-        "notifications/<int:notification_id>/read/",
+        "notifications/<id:notification_id>/read/",
         apis.NotificationReadApi.as_view(),
         name="notification-read",
     ),

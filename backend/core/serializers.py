@@ -15,3 +15,14 @@ class ErrorSerializer(serializers.Serializer):
         ),
     )
     request_id = serializers.CharField(help_text="Quote this id when reporting a problem.")
+
+
+class IdField(serializers.IntegerField):
+    """A reference to a row by id: positive and within 64 bits (never a database overflow)."""
+
+    def __init__(self, **kwargs: object) -> None:
+        from backend.core.filters import MAX_ID
+
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(**kwargs)  # type: ignore[arg-type]

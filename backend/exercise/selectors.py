@@ -75,8 +75,11 @@ def programmes_visible_to(viewer: User) -> QuerySet[Programme]:
     )
 
 
-def programme_get(*, viewer: User, programme_id: int) -> Programme:
-    return get_object_or_404(programmes_visible_to(viewer), pk=programme_id)
+def programme_get(*, viewer: User, programme_id: int, with_items: bool = True) -> Programme:
+    programmes = programmes_visible_to(viewer)
+    if not with_items:
+        programmes = programmes.prefetch_related(None)
+    return get_object_or_404(programmes, pk=programme_id)
 
 
 def programme_current(*, viewer: User, patient_id: int | None) -> Programme:
@@ -114,17 +117,15 @@ def proposals_visible_to(viewer: User) -> QuerySet[ProgressionProposal]:
 # --- Sessions -------------------------------------------------------------------------------
 
 
-def sessions_visible_to(viewer: User) -> QuerySet[SessionLog]:
-    return (
-        SessionLog.objects.filter(patient__in=patients_visible_to(viewer), deleted_at__isnull=True)
-        .select_related("version")
-        .prefetch_related(
-            Prefetch(
-                "results",
-                queryset=SessionItemResult.objects.select_related("item").order_by(
-                    "item__position"
-                ),
-            )
+def sessions_visible_to(viewer: User, *, include_deleted: bool = False) -> QuerySet[SessionLog]:
+    """Deleted logs only on request: an app syncing with `updated_since` must learn of them."""
+    sessions = SessionLog.objects.filter(patient__in=patients_visible_to(viewer))
+    if not include_deleted:
+        sessions = sessions.filter(deleted_at__isnull=True)
+    return sessions.select_related("version").prefetch_related(
+        Prefetch(
+            "results",
+            queryset=SessionItemResult.objects.select_related("item").order_by("item__position"),
         )
     )
 

@@ -15,6 +15,7 @@ from backend.accounts.serializers import (
     StrictSerializer,
     WeekdaysField,
 )
+from backend.core.serializers import IdField
 from backend.exercise.codes import (
     SAFETY_MESSAGES,
     BodyRegion,
@@ -219,7 +220,7 @@ class PrescribedOutput(serializers.Serializer):
 
 
 class ProgrammeItemInput(DoseFields, StrictSerializer):
-    exercise = serializers.IntegerField(min_value=1)
+    exercise = IdField()
     notes = serializers.CharField(max_length=500, required=False, allow_blank=True)
 
 
@@ -235,7 +236,7 @@ class ProgrammeContentInput(StrictSerializer):
 
 
 class ProgrammeCreateInput(ProgrammeContentInput):
-    patient = serializers.IntegerField(min_value=1)
+    patient = IdField()
     activate = serializers.BooleanField(default=False, help_text="Start it at once.")
 
 
@@ -286,7 +287,7 @@ class ProposalOutput(serializers.ModelSerializer):
 
 
 class ItemResultInput(StrictSerializer):
-    item = serializers.IntegerField(min_value=1, help_text="A programme item of the version.")
+    item = IdField(help_text="A programme item of the version.")
     sets_done = serializers.IntegerField(min_value=0, max_value=20, required=False, allow_null=True)
     reps_done = serializers.IntegerField(
         min_value=0, max_value=500, required=False, allow_null=True
@@ -344,10 +345,12 @@ class SessionFields(StrictSerializer):
 
 class SessionCreateInput(SessionFields):
     client_id = serializers.UUIDField(help_text="Generated on the phone; retries reuse it.")
-    version = serializers.IntegerField(min_value=1, help_text="The programme version performed.")
-    patient = serializers.IntegerField(
-        min_value=1, required=False, help_text="Required unless the patient logs for themselves."
-    )
+    version = IdField(help_text="The programme version performed.")
+    patient = IdField(required=False, help_text="Required unless the patient logs for themselves.")
+
+
+class CurrentProgrammeQuery(serializers.Serializer):
+    patient = IdField(required=False, help_text="Required for caregivers and clinicians.")
 
 
 class SessionUpdateInput(SessionFields):
@@ -356,7 +359,7 @@ class SessionUpdateInput(SessionFields):
 
 class SyncInput(StrictSerializer):
     logs = serializers.ListField(
-        child=serializers.DictField(),
+        child=serializers.JSONField(allow_null=True),  # any value: a malformed log fails alone
         min_length=1,
         max_length=MAX_SYNC_BATCH,
         help_text=f"Up to {MAX_SYNC_BATCH} session logs, each shaped as for POST /sessions/.",
@@ -443,7 +446,7 @@ class SyncOutput(serializers.Serializer):
 
 
 class AssessmentInput(StrictSerializer):
-    patient = serializers.IntegerField(min_value=1, required=False)
+    patient = IdField(required=False)
     measure = serializers.ChoiceField(choices=Measure.choices)
     value = serializers.DecimalField(max_digits=10, decimal_places=3)
     setting = serializers.ChoiceField(choices=Setting.choices)

@@ -4,55 +4,55 @@ from backend.exercise.apis import assessments, library, programmes, sessions
 
 urlpatterns = [
     path("exercises/", library.ExerciseListCreateApi.as_view(), name="exercises"),
-    path("exercises/<int:exercise_id>/", library.ExerciseDetailApi.as_view(), name="exercise"),
+    path("exercises/<id:exercise_id>/", library.ExerciseDetailApi.as_view(), name="exercise"),
     path("programmes/", programmes.ProgrammeListCreateApi.as_view(), name="programmes"),
     path("programmes/current/", programmes.ProgrammeCurrentApi.as_view(), name="programme-current"),
     path(
-        "programmes/<int:programme_id>/", programmes.ProgrammeDetailApi.as_view(), name="programme"
+        "programmes/<id:programme_id>/", programmes.ProgrammeDetailApi.as_view(), name="programme"
     ),
     path(
-        "programmes/<int:programme_id>/versions/",
+        "programmes/<id:programme_id>/versions/",
         programmes.ProgrammeVersionsApi.as_view(),
         name="programme-versions",
     ),
     path(
-        "programmes/<int:programme_id>/activate/",
+        "programmes/<id:programme_id>/activate/",
         programmes.ProgrammeActivateApi.as_view(),
         name="programme-activate",
     ),
     path(
-        "programmes/<int:programme_id>/pause/",
+        "programmes/<id:programme_id>/pause/",
         programmes.ProgrammePauseApi.as_view(),
         name="programme-pause",
     ),
     path(
-        "programmes/<int:programme_id>/complete/",
+        "programmes/<id:programme_id>/complete/",
         programmes.ProgrammeCompleteApi.as_view(),
         name="programme-complete",
     ),
     path("progression-proposals/", programmes.ProposalListApi.as_view(), name="proposals"),
     path(
-        "progression-proposals/<int:proposal_id>/accept/",
+        "progression-proposals/<id:proposal_id>/accept/",
         programmes.ProposalAcceptApi.as_view(),
         name="proposal-accept",
     ),
     path(
-        "progression-proposals/<int:proposal_id>/dismiss/",
+        "progression-proposals/<id:proposal_id>/dismiss/",
         programmes.ProposalDismissApi.as_view(),
         name="proposal-dismiss",
     ),
     path("sessions/", sessions.SessionListCreateApi.as_view(), name="sessions"),
     path("sessions/sync/", sessions.SessionSyncApi.as_view(), name="sessions-sync"),
-    path("sessions/<int:session_id>/", sessions.SessionDetailApi.as_view(), name="session"),
+    path("sessions/<id:session_id>/", sessions.SessionDetailApi.as_view(), name="session"),
     path("assessments/", assessments.AssessmentListCreateApi.as_view(), name="assessments"),
     path("patients/", assessments.PatientOverviewApi.as_view(), name="patients"),
     path(
-        "patients/<int:patient_id>/summary/",
+        "patients/<id:patient_id>/summary/",
         assessments.PatientSummaryApi.as_view(),
         name="patient-summary",
     ),
     path(
-        "patients/<int:patient_id>/assessments/trend/",
+        "patients/<id:patient_id>/assessments/trend/",
         assessments.AssessmentTrendApi.as_view(),
         name="assessment-trend",
     ),

@@ -50,7 +50,7 @@ def test_concurrent_registrations_of_one_push_token_make_one_device():
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_one_activation_code_used_concurrently_activates_once():
-    user = UserFactory.create(is_active=False)
+    user = UserFactory.create(is_active=False, password=None)  # enrolled, never activated
     issued = activation_code_issue(user=user, by=None)
 
     results = _run_together(

@@ -31,7 +31,7 @@ from backend.exercise.models import (
 )
 from backend.exercise.services.programmes import programme_create, programme_pause
 from backend.exercise.services.sessions import session_log_record
-from tests.exercise.conftest import as_json, content, make_exercise, session_body
+from tests.exercise.conftest import content, make_exercise, session_body
 
 pytestmark = pytest.mark.django_db
 
@@ -49,8 +49,13 @@ ROLES = (
     "other_org_physio",
     "org_admin",
 )
-OUTSIDERS = ("other_patient", "other_caregiver", "other_team_physio", "other_org_physio")
-OUTSIDERS += ("org_admin",)
+OUTSIDERS = (
+    "other_patient",
+    "other_caregiver",
+    "other_team_physio",
+    "other_org_physio",
+    "org_admin",
+)
 
 OK, NEW, GONE, AUTH, DENY, HIDE = 200, 201, 204, 401, 403, 404
 
@@ -266,58 +271,61 @@ class Row:
 P = "/api/v1/programmes/{programme}"
 # fmt: off
 TABLE = (
-    #                                                        anon  pat   oPat  cg    oCg   physio nurse oTeam oOrg  admin  # noqa: E501
+    # One status per role, in ROLES order: anonymous, patient, other patient, caregiver,
+    # other caregiver, physio (care team), nurse (care team), physio of another team,
+    # physio of another organisation, org admin.
+    #    anon  pat   oPat  cg    oCg   phys  nurse oTeam oOrg  admin
     Row("programme-get", "GET", P + "/", None,
-        (AUTH, OK, HIDE, OK, HIDE, OK, OK, HIDE, HIDE, HIDE)),
+        (AUTH, OK,   HIDE, OK,   HIDE, OK,   OK,   HIDE, HIDE, HIDE)),
     Row("versions-list", "GET", P + "/versions/", None,
-        (AUTH, OK, HIDE, OK, HIDE, OK, OK, HIDE, HIDE, HIDE)),
+        (AUTH, OK,   HIDE, OK,   HIDE, OK,   OK,   HIDE, HIDE, HIDE)),
     # Revising is the physiotherapist's: the nurse sees the programme but may not change it.
     Row("programme-revise", "POST", P + "/versions/", revise_body,
-        (AUTH, DENY, HIDE, DENY, HIDE, NEW, DENY, HIDE, HIDE, HIDE)),
+        (AUTH, DENY, HIDE, DENY, HIDE, NEW,  DENY, HIDE, HIDE, HIDE)),
     # Any clinician of the care team may pause (services/programmes.py: a nurse hearing of a
     # flare should not wait for the physiotherapist).
     Row("programme-pause", "POST", P + "/pause/", pause_body,
-        (AUTH, DENY, HIDE, DENY, HIDE, OK, OK, HIDE, HIDE, HIDE)),
+        (AUTH, DENY, HIDE, DENY, HIDE, OK,   OK,   HIDE, HIDE, HIDE)),
     Row("programme-activate", "POST", P + "/activate/", None,
-        (AUTH, DENY, HIDE, DENY, HIDE, OK, DENY, HIDE, HIDE, HIDE), setup=pause_first),
+        (AUTH, DENY, HIDE, DENY, HIDE, OK,   DENY, HIDE, HIDE, HIDE), setup=pause_first),
     Row("programme-complete", "POST", P + "/complete/", complete_body,
-        (AUTH, DENY, HIDE, DENY, HIDE, OK, DENY, HIDE, HIDE, HIDE)),
+        (AUTH, DENY, HIDE, DENY, HIDE, OK,   DENY, HIDE, HIDE, HIDE)),
     Row("programme-current", "GET", "/api/v1/programmes/current/?patient={patient}", None,
-        (AUTH, OK, HIDE, OK, HIDE, OK, OK, HIDE, HIDE, HIDE)),
+        (AUTH, OK,   HIDE, OK,   HIDE, OK,   OK,   HIDE, HIDE, HIDE)),
     Row("programme-prescribe", "POST", "/api/v1/programmes/", prescribe_body,
-        (AUTH, DENY, HIDE, DENY, HIDE, NEW, DENY, HIDE, HIDE, HIDE)),
+        (AUTH, DENY, HIDE, DENY, HIDE, NEW,  DENY, HIDE, HIDE, HIDE)),
     Row("session-get", "GET", "/api/v1/sessions/{session}/", None,
-        (AUTH, OK, HIDE, OK, HIDE, OK, OK, HIDE, HIDE, HIDE)),
+        (AUTH, OK,   HIDE, OK,   HIDE, OK,   OK,   HIDE, HIDE, HIDE)),
     # The patient's own log: the patient (or their caregiver) edits it, the care team reads it.
     Row("session-patch", "PATCH", "/api/v1/sessions/{session}/", session_patch_body,
-        (AUTH, OK, HIDE, OK, HIDE, DENY, DENY, HIDE, HIDE, HIDE)),
+        (AUTH, OK,   HIDE, OK,   HIDE, DENY, DENY, HIDE, HIDE, HIDE)),
     Row("session-delete", "DELETE", "/api/v1/sessions/{session}/", None,
         (AUTH, GONE, HIDE, GONE, HIDE, DENY, DENY, HIDE, HIDE, HIDE)),
     Row("session-create", "POST", "/api/v1/sessions/", session_post_body,
-        (AUTH, NEW, HIDE, NEW, HIDE, NEW, NEW, HIDE, HIDE, HIDE)),
+        (AUTH, NEW,  HIDE, NEW,  HIDE, NEW,  NEW,  HIDE, HIDE, HIDE)),
     # The patient's own numbers are theirs to read too; the spec restricts only outsiders.
     Row("patient-summary", "GET", "/api/v1/patients/{patient}/summary/", None,
-        (AUTH, OK, HIDE, OK, HIDE, OK, OK, HIDE, HIDE, HIDE)),
+        (AUTH, OK,   HIDE, OK,   HIDE, OK,   OK,   HIDE, HIDE, HIDE)),
     Row("assessment-trend", "GET", "/api/v1/patients/{patient}/assessments/trend/", None,
-        (AUTH, OK, HIDE, OK, HIDE, OK, OK, HIDE, HIDE, HIDE)),
+        (AUTH, OK,   HIDE, OK,   HIDE, OK,   OK,   HIDE, HIDE, HIDE)),
     Row("assessment-create", "POST", "/api/v1/assessments/", assessment_body,
-        (AUTH, NEW, HIDE, NEW, HIDE, NEW, NEW, HIDE, HIDE, HIDE)),
+        (AUTH, NEW,  HIDE, NEW,  HIDE, NEW,  NEW,  HIDE, HIDE, HIDE)),
     # Exercises are not patient data: every clinician reads the shipped library; patient-side
     # users read only the exercises of their own programmes; an org admin is no clinician.
     Row("exercise-in-programme", "GET", "/api/v1/exercises/{exercise_in}/", None,
-        (AUTH, OK, HIDE, OK, HIDE, OK, OK, OK, OK, HIDE)),
+        (AUTH, OK,   HIDE, OK,   HIDE, OK,   OK,   OK,   OK,   HIDE)),
     Row("exercise-not-in-programme", "GET", "/api/v1/exercises/{exercise_out}/", None,
-        (AUTH, HIDE, HIDE, HIDE, HIDE, OK, OK, OK, OK, HIDE)),
+        (AUTH, HIDE, HIDE, HIDE, HIDE, OK,   OK,   OK,   OK,   HIDE)),
     # Any clinician of world.org edits world.org's exercise; the patient sees it (it is in
     # their programme) but may not edit it; another organisation does not see it at all.
     Row("org-exercise-patch", "PATCH", "/api/v1/exercises/{org_exercise}/", exercise_patch_body,
-        (AUTH, DENY, HIDE, DENY, HIDE, OK, OK, OK, HIDE, HIDE)),
+        (AUTH, DENY, HIDE, DENY, HIDE, OK,   OK,   OK,   HIDE, HIDE)),
     # Proposals are never shown to the patient side (the list is clinicians'), so for them the
     # proposal does not exist: 404, like any object the viewer cannot read.
     Row("proposal-accept", "POST", "/api/v1/progression-proposals/{proposal}/accept/", None,
-        (AUTH, HIDE, HIDE, HIDE, HIDE, OK, DENY, HIDE, HIDE, HIDE)),
+        (AUTH, HIDE, HIDE, HIDE, HIDE, OK,   DENY, HIDE, HIDE, HIDE)),
     Row("proposal-dismiss", "POST", "/api/v1/progression-proposals/{proposal}/dismiss/", None,
-        (AUTH, HIDE, HIDE, HIDE, HIDE, OK, DENY, HIDE, HIDE, HIDE)),
+        (AUTH, HIDE, HIDE, HIDE, HIDE, OK,   DENY, HIDE, HIDE, HIDE)),
 )
 # fmt: on
 

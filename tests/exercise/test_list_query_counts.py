@@ -104,6 +104,11 @@ def _team_patients(world, n: int) -> list[Any]:
 
 def exercises(world, library, n: int) -> Listing:
     """n exercises of world.org, besides the shipped library and the `library` fixture."""
+    codes: dict[str, Any] = {  # code lists (CodeListField: the stubs type them as str)
+        "body_regions": ["leg"],
+        "muscle_groups": ["quadriceps"],
+        "equipment": ["chair"],
+    }
     Exercise.objects.bulk_create(
         Exercise(
             organisation=world.org,
@@ -111,10 +116,8 @@ def exercises(world, library, n: int) -> Listing:
             name=f"Clinic exercise {i}",
             instructions="1. Slowly.",
             category="resistance",
-            body_regions=["leg"],
-            muscle_groups=["quadriceps"],
-            equipment=["chair"],
             default_dose={"sets": 2, "reps": 10},
+            **codes,
         )
         for i in range(n)
     )
@@ -225,33 +228,32 @@ def patients(world, library, n: int) -> Listing:
     return Listing(world.physio, "/api/v1/patients/", n + 1)
 
 
-# Queries per request, whatever N. Every list starts with the same two:
-#   1. JWT authentication loads the user;
-#   2. the paginator counts the rows (COUNT(*) over the viewer-scoped queryset);
-# and then:
+# Queries per request, whatever N (pinned as measured). Every list starts with
+#   1. JWT authentication loads the user,
+# and pages with the paginator's COUNT(*) over the viewer-scoped queryset, then the page.
 QUERIES: dict[str, tuple[Callable[..., Listing], int]] = {
-    # 3. the page of exercises.
+    # 2. COUNT; 3. the page of exercises.
     "exercises": (exercises, 3),
-    # 3. the page of programmes joined to their current version and patient;
+    # 2. COUNT; 3. the page of programmes joined to their current version and patient user;
     # 4. the current versions' items joined to their exercises (prefetch).
     "programmes": (programmes, 4),
-    # 3. the programme joined to its current version; 4. its current items (prefetch);
-    # 5. COUNT of versions; 6. the page of versions joined to their author;
-    # 7. the versions' items joined to their exercises (prefetch).
-    "versions": (versions, 7),
-    # 3. the page of logs joined to their version;
+    # 2. the programme (scoped) joined to its current version; 3. COUNT of the versions;
+    # 4. the page of versions joined to their author; 5. their items joined to their
+    # exercises (prefetch).
+    "versions": (versions, 5),
+    # 2. COUNT; 3. the page of logs joined to their version;
     # 4. the logs' item results joined to their items (prefetch).
     "sessions": (sessions, 4),
-    # 3. the page of assessments joined to who measured them.
+    # 2. COUNT; 3. the page of assessments joined to who measured them.
     "assessments": (assessments, 3),
-    # 3. the page of proposals joined to their exercise, programme and item.
+    # 2. COUNT; 3. the page of proposals joined to their exercise, programme and item.
     "proposals": (proposals, 3),
-    # 3. the page of notifications.
+    # 2. COUNT; 3. the page of notifications.
     "notifications": (notifications, 3),
-    # 3. the page of patients joined to user and organisation; 4. their care teams with the
-    # members (prefetch); 5. their caregiver links with the caregivers (prefetch);
-    # 6. programmes in force with their current versions; 7. last session and last pain
-    # (subqueries); 8. the logs of the last eight days.
+    # 2. COUNT; 3. the page of patients joined to user and organisation; 4. their care teams
+    # with the members (prefetch); 5. their caregiver links with the caregivers (prefetch);
+    # 6. programmes in force with their current versions; 7. each patient's last session time
+    # and last pain (two subqueries in one query); 8. the logs of the last eight days.
     "patients": (patients, 8),
 }
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import threading
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from operator import attrgetter
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -15,7 +16,11 @@ from django.db import connection
 from django.utils import timezone
 
 from backend.exercise.models import Programme, SessionLog, SessionLogRevision
-from backend.exercise.services.programmes import programme_complete, programme_create
+from backend.exercise.services.programmes import (
+    programme_complete,
+    programme_create,
+    programme_revise,
+)
 from tests.exercise.conftest import PROGRAMME_START, content, session_body
 from tests.factories import CareTeamMembershipFactory
 
@@ -39,7 +44,7 @@ def listed(client, **query: Any) -> list[dict[str, Any]]:
     return response.json()["results"]
 
 
-def prescribe(world, library, patient, by) -> Programme:
+def prescribe(library, patient, by) -> Programme:
     return programme_create(
         by=by, patient=patient, content=content(library), activate=True
     ).programme
@@ -48,7 +53,7 @@ def prescribe(world, library, patient, by) -> Programme:
 @pytest.fixture
 def other_programme(world, library) -> Programme:
     """The other patient's own active programme, prescribed by their own physio."""
-    return prescribe(world, library, world.other_patient, world.other_team_physio)
+    return prescribe(library, world.other_patient, world.other_team_physio)
 
 
 # --- Logging ----------------------------------------------------------------------------------
@@ -128,6 +133,53 @@ def test_a_log_for_a_paused_programme_is_kept_and_marked(world, programme, clien
     # then
     assert response.status_code == 201, response.json()
     assert response.json()["programme_status_at_log"] == "paused"
+
+
+def test_a_log_for_a_completed_programme_is_kept_and_marked(world, programme, client_for):
+    # given
+    programme_complete(programme=programme, by=world.physio)
+
+    # when
+    response = log(client_for(world.patient.user), session_body(programme))
+
+    # then
+    assert response.status_code == 201, response.json()
+    assert response.json()["programme_status_at_log"] == "completed"
+
+
+def test_a_physio_of_another_team_cannot_log_for_the_patient(world, programme, client_for):
+    # when
+    response = log(
+        client_for(world.other_team_physio), session_body(programme, patient=world.patient.pk)
+    )
+
+    # then
+    assert response.status_code == 404
+    assert SessionLog.objects.count() == 0
+
+
+def test_a_log_keeps_pointing_at_the_version_done_after_the_programme_changes(
+    world, library, programme, client_for
+):
+    # given a log of version 1, and a phone still offline with another log of version 1
+    patient = client_for(world.patient.user)
+    done = log(patient, session_body(programme)).json()
+    offline = session_body(programme)
+    programme_revise(
+        programme=programme, by=world.physio, content=content(library), reason="Progress"
+    )
+    programme.refresh_from_db()
+    assert programme.current_version.number == 2
+
+    # when
+    late = log(patient, offline)
+    again = patient.get(detail(done["id"]))
+
+    # then
+    assert again.json()["version_number"] == 1
+    assert again.json()["version"] == done["version"]
+    assert late.status_code == 201, late.json()
+    assert late.json()["version_number"] == 1
 
 
 @pytest.mark.parametrize(
@@ -271,6 +323,34 @@ def test_sync_reports_a_version_of_another_patient_as_invalid_and_stores_the_res
     assert [s["client_id"] for s in listed(patient)] == [good["client_id"]]
 
 
+def test_caregiver_sync_answers_a_log_without_a_patient_as_invalid(world, programme, client_for):
+    # given
+    named = session_body(programme, patient=world.patient.pk)
+    unnamed = session_body(programme)
+
+    # when
+    response = client_for(world.caregiver).post(SYNC, {"logs": [unnamed, named]}, format="json")
+
+    # then
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == ["invalid", "created"]
+    assert "patient" in results[0]["errors"]
+
+
+def test_a_malformed_item_does_not_block_the_rest_of_the_batch(world, programme, client_for):
+    # given a phone queue with one corrupted entry
+    patient = client_for(world.patient.user)
+    good = session_body(programme)
+
+    # when
+    response = patient.post(SYNC, {"logs": [good, None]}, format="json")
+
+    # then
+    assert response.status_code == 200, response.json()
+    assert [r["status"] for r in response.json()["results"]] == ["created", "invalid"]
+    assert [s["client_id"] for s in listed(patient)] == [good["client_id"]]
+
+
 def test_sync_refuses_more_than_100_logs(world, programme, client_for):
     # given
     batch = [session_body(programme) for _ in range(101)]
@@ -332,11 +412,13 @@ def _times(started: timedelta, ended: timedelta):
 
 
 def _foreign_version(body: dict[str, Any], *, other: Programme, **_: Any) -> None:
+    assert other.current_version is not None
     body["version"] = other.current_version.pk
 
 
 def _foreign_item(body: dict[str, Any], *, other: Programme, **_: Any) -> None:
-    body["results"][0]["item"] = other.current_version.items.first().pk
+    assert other.current_version is not None
+    body["results"][0]["item"] = other.current_version.items.earliest("position").pk
 
 
 def _item_twice(body: dict[str, Any], **_: Any) -> None:
@@ -440,13 +522,10 @@ def test_a_phone_clock_4_minutes_ahead_is_accepted(world, programme, client_for)
 
 
 def test_the_programme_start_is_the_patients_local_date(world, programme, client_for):
-    # given 00:30 on the start date in London (BST) is still the day before in UTC
-    body = session_body(
-        programme,
-        started_at="2026-09-30T23:30:00+00:00",
-        ended_at="2026-10-01T00:10:00+00:00",
-    )
-    assert PROGRAMME_START.isoformat() == "2026-10-01"
+    # given 00:30 on the start date in London is still the day before in UTC
+    started = datetime.combine(PROGRAMME_START, time(0, 30), tzinfo=ZoneInfo("Europe/London"))
+    assert started.astimezone(UTC).date() < PROGRAMME_START
+    body = session_body(programme, started_at=started)
 
     # when
     response = log(client_for(world.patient.user), body)
@@ -729,12 +808,26 @@ def test_filter_by_start_date_range(world, programme, client_for):
     assert [s["id"] for s in since] == [ids[1]]
 
 
+@pytest.mark.parametrize("name", ["patient", "programme"])
+def test_an_out_of_range_filter_id_is_a_400(world, programme, client_for, name):
+    # given
+    patient = client_for(world.patient.user)
+    log(patient, session_body(programme))
+
+    # when
+    response = patient.get(SESSIONS, {name: "99999999999999999999999"})
+
+    # then
+    assert response.status_code == 400, response.content
+    assert name in response.json()["errors"]
+
+
 def test_filter_by_programme(world, library, programme, client_for):
     # given an earlier programme, completed, and the one in force now
     patient = client_for(world.patient.user)
     earlier = log(patient, session_body(programme)).json()
     programme_complete(programme=programme, by=world.physio)
-    current = prescribe(world, library, world.patient, world.physio)
+    current = prescribe(library, world.patient, world.physio)
     later = log(patient, session_body(current)).json()
 
     # when

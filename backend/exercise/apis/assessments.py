@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from backend.accounts.apis import PatientListCreateApi, current_user
 from backend.accounts.selectors import patient_get
+from backend.core.filters import IdFilter
 from backend.core.serializers import ErrorSerializer
 from backend.exercise import selectors
 from backend.exercise.apis.common import patient_for_write
@@ -28,7 +29,7 @@ from backend.exercise.services.assessments import assessment_record
 
 
 class AssessmentFilter(filters.FilterSet):
-    patient = filters.NumberFilter(field_name="patient_id")
+    patient = IdFilter(field_name="patient_id")
     measure = filters.ChoiceFilter(choices=Measure.choices)
     setting = filters.ChoiceFilter(choices=Setting.choices)
     measured_after = filters.IsoDateTimeFilter(field_name="measured_at", lookup_expr="gte")

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.utils.http import parse_etags
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -13,11 +13,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.accounts.apis import current_user
+from backend.core.filters import IdFilter
 from backend.core.serializers import ErrorSerializer
 from backend.exercise import selectors
 from backend.exercise.apis.common import patient_for_write
 from backend.exercise.models import Programme, ProgrammeStatus, ProgressionProposal, ProposalStatus
 from backend.exercise.serializers import (
+    CurrentProgrammeQuery,
     NoteInput,
     PauseInput,
     PrescribedOutput,
@@ -33,7 +35,7 @@ FORBIDDEN_OR_CONFLICT = {403: ErrorSerializer, 409: ErrorSerializer}
 
 
 class ProgrammeFilter(filters.FilterSet):
-    patient = filters.NumberFilter(field_name="patient_id")
+    patient = IdFilter(field_name="patient_id")
     status = filters.ChoiceFilter(choices=ProgrammeStatus.choices)
     updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gt")
 
@@ -87,31 +89,15 @@ def _etag(body: bytes) -> str:
 @extend_schema(tags=["programmes"])
 class ProgrammeCurrentApi(APIView):
     @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "patient",
-                int,
-                required=False,
-                description="Required for caregivers and clinicians.",
-            ),
-        ],
+        parameters=[CurrentProgrammeQuery],
         responses={200: ProgrammeOutput, 304: OpenApiResponse(description="Not modified.")},
     )
     def get(self, request: Request) -> Response:
         """The programme in force, with every exercise the app needs to show it. Send the
         last `ETag` as `If-None-Match` to get 304 when nothing changed."""
-        raw = request.query_params.get("patient")
-        patient_id = int(raw) if raw and raw.isdigit() else None
-        if raw and patient_id is None:
-            return Response(
-                {
-                    "status": 400,
-                    "code": "invalid",
-                    "detail": "patient must be a number.",
-                    "errors": {"patient": ["Must be a number."]},
-                },
-                status=400,
-            )
+        query = CurrentProgrammeQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        patient_id = query.validated_data.get("patient")
         programme = selectors.programme_current(viewer=current_user(request), patient_id=patient_id)
         body = JSONRenderer().render(ProgrammeOutput(programme).data)
         etag = _etag(body)
@@ -140,7 +126,9 @@ class ProgrammeVersionsApi(generics.GenericAPIView):
     @extend_schema(responses={200: ProgrammeVersionOutput(many=True)})
     def get(self, request: Request, programme_id: int) -> Response:
         """Every version, oldest first; earlier versions stay readable."""
-        programme = selectors.programme_get(viewer=current_user(request), programme_id=programme_id)
+        programme = selectors.programme_get(
+            viewer=current_user(request), programme_id=programme_id, with_items=False
+        )
         page = self.paginate_queryset(selectors.versions_of(programme))
         return self.get_paginated_response(ProgrammeVersionOutput(page, many=True).data)
 
@@ -214,7 +202,7 @@ class ProgrammeCompleteApi(APIView):
 
 class ProposalFilter(filters.FilterSet):
     status = filters.ChoiceFilter(choices=ProposalStatus.choices)
-    programme = filters.NumberFilter(field_name="programme_id")
+    programme = IdFilter(field_name="programme_id")
 
     class Meta:
         model = ProgressionProposal

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from backend.accounts.apis import current_user
 from backend.accounts.models import User
 from backend.core.errors import DomainError
+from backend.core.filters import IdFilter
 from backend.core.serializers import ErrorSerializer
 from backend.exercise import selectors
 from backend.exercise.apis.common import patient_for_write
@@ -29,8 +30,8 @@ from backend.exercise.services import sessions
 
 
 class SessionFilter(filters.FilterSet):
-    patient = filters.NumberFilter(field_name="patient_id")
-    programme = filters.NumberFilter(field_name="programme_id")
+    patient = IdFilter(field_name="patient_id")
+    programme = IdFilter(field_name="programme_id")
     started_after = filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="gte")
     started_before = filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="lt")
     updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gt")
@@ -47,7 +48,14 @@ def _store(viewer: User, data: dict[str, Any]) -> tuple[SessionLog, bool]:
     return stored, recorded.created
 
 
-def _sync_one(viewer: User, index: int, payload: dict[str, Any]) -> dict[str, Any]:
+def _sync_one(viewer: User, index: int, payload: Any) -> dict[str, Any]:
+    if not isinstance(payload, dict):
+        return {
+            "index": index,
+            "client_id": None,
+            "status": "invalid",
+            "errors": {"non_field_errors": ["Each log must be a JSON object."]},
+        }
     raw_id = payload.get("client_id")
     answer: dict[str, Any] = {
         "index": index,
@@ -78,7 +86,9 @@ class SessionListCreateApi(generics.ListAPIView):
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):
             return SessionLog.objects.none()
-        return selectors.sessions_visible_to(current_user(self.request))
+        # A sync (updated_since) also returns logs deleted since, marked by deleted_at.
+        syncing = "updated_since" in self.request.query_params
+        return selectors.sessions_visible_to(current_user(self.request), include_deleted=syncing)
 
     @extend_schema(
         request=SessionCreateInput,

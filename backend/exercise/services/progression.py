@@ -93,6 +93,9 @@ def progression_evaluate(*, session: SessionLog) -> list[ProgressionProposal]:
         .select_related("session")
         .order_by("item_id", "-session__started_at")
     )
+    already = set(
+        ProgressionProposal.objects.filter(item_id__in=items).values_list("item_id", flat=True)
+    )
     by_item: dict[int, list[SessionItemResult]] = defaultdict(list)
     for result in recent:
         if len(by_item[result.item_id]) < SESSIONS_NEEDED:
@@ -101,7 +104,7 @@ def progression_evaluate(*, session: SessionLog) -> list[ProgressionProposal]:
     for item_id, results in by_item.items():
         item = items[item_id]
         change = _proposed_change(item)
-        if len(results) < SESSIONS_NEEDED or change is None:
+        if item_id in already or len(results) < SESSIONS_NEEDED or change is None:
             continue
         checks = [(_session_qualifies(r.session), _result_done(r, item)) for r in results]
         if not all(ok and done for (ok, _), done in checks):
@@ -126,10 +129,11 @@ def progression_evaluate(*, session: SessionLog) -> list[ProgressionProposal]:
                 },
             )
         )
-    created = ProgressionProposal.objects.bulk_create(proposals, ignore_conflicts=True)
-    if created:
-        _tell_physiotherapists(session, len(created))
-    return created
+    # The unique constraint settles a race with a concurrent log of the same patient.
+    ProgressionProposal.objects.bulk_create(proposals, ignore_conflicts=True)
+    if proposals:
+        _tell_physiotherapists(session, len(proposals))
+    return proposals
 
 
 def _tell_physiotherapists(session: SessionLog, count: int) -> None:
@@ -156,7 +160,7 @@ def _tell_physiotherapists(session: SessionLog, count: int) -> None:
 @transaction.atomic
 def proposal_accept(*, proposal: ProgressionProposal, by: User) -> ProgressionProposal:
     proposal = (
-        ProgressionProposal.objects.select_for_update()
+        ProgressionProposal.objects.select_for_update(of=("self",))
         .select_related("programme__current_version", "item")
         .get(pk=proposal.pk)
     )
@@ -194,7 +198,7 @@ def proposal_accept(*, proposal: ProgressionProposal, by: User) -> ProgressionPr
 @transaction.atomic
 def proposal_dismiss(*, proposal: ProgressionProposal, by: User) -> ProgressionProposal:
     proposal = (
-        ProgressionProposal.objects.select_for_update()
+        ProgressionProposal.objects.select_for_update(of=("self",))
         .select_related("programme__patient__user")
         .get(pk=proposal.pk)
     )
