@@ -337,7 +337,7 @@ class Assessment(models.Model):
         PatientProfile, on_delete=models.PROTECT, related_name="assessments"
     )
     measure = models.CharField(max_length=10, choices=Measure.choices)
-    value = models.DecimalField(max_digits=7, decimal_places=3)
+    value = models.DecimalField(max_digits=10, decimal_places=3)  # CK runs into the 10,000s
     unit = models.CharField(max_length=20)
     max_score = models.PositiveSmallIntegerField(null=True, blank=True)
     setting = models.CharField(max_length=6, choices=Setting.choices)

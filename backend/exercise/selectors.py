@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -96,9 +97,7 @@ def programme_current(*, viewer: User, patient_id: int | None) -> Programme:
     # Active before paused; a patient has at most one active (a database constraint).
     found = sorted(programmes, key=lambda p: (p.status != ProgrammeStatus.ACTIVE, -p.pk))
     if not found:
-        from django.http import Http404
-
-        raise Http404
+        raise Http404("No programme in force.")
     return found[0]
 
 

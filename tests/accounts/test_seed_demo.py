@@ -63,3 +63,21 @@ def test_seeding_is_refused_with_debug_off_unless_forced(settings):
 
     call_command("seed_demo", "--force")
     assert User.objects.filter(username="demo.physio").exists()
+
+
+def test_the_demo_patients_have_programmes_logs_and_assessments(settings, client_for):
+    from backend.exercise.models import Assessment, Programme, SessionLog
+
+    settings.DEBUG = True
+    call_command("seed_demo")
+    logs = SessionLog.objects.count()
+    call_command("seed_demo")
+
+    assert Programme.objects.filter(status="active").count() == 3
+    assert SessionLog.objects.count() == logs  # a re-run replays the same logs
+    assert logs >= 3 * 6  # about 2-3 a week for six weeks
+    assert Assessment.objects.filter(measure="CMAS").count() == 9
+    physio = User.objects.get(username="demo.physio")
+    rows = client_for(physio).get("/api/v1/patients/").json()["results"]
+    assert all(row["programme"] is not None for row in rows)
+    assert any(row["last_session_at"] for row in rows)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -92,9 +93,7 @@ def _check(
         raise DomainError("The session log is not valid.", errors=errors)
 
 
-def _zone(version: ProgrammeVersion) -> Any:
-    from zoneinfo import ZoneInfo
-
+def _zone(version: ProgrammeVersion) -> ZoneInfo:
     return ZoneInfo(version.programme.patient.timezone)
 
 
