@@ -259,6 +259,30 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = False
 
+# --- Alerts and notifications ----------------------------------------------------------------
+ALERT_ESCALATE_EMERGENCY_MINUTES = int(os.environ.get("ALERT_ESCALATE_EMERGENCY_MINUTES", "30"))
+ALERT_ESCALATE_URGENT_MINUTES = int(os.environ.get("ALERT_ESCALATE_URGENT_MINUTES", "240"))
+FCM_PROJECT_ID = os.environ.get("FCM_PROJECT_ID", "")
+FCM_CREDENTIALS_FILE = os.environ.get("FCM_CREDENTIALS_FILE", "")
+PUSH_SENDER = os.environ.get(
+    "PUSH_SENDER",
+    "backend.alerts.push.FcmSender"
+    if FCM_PROJECT_ID and FCM_CREDENTIALS_FILE
+    else "backend.alerts.push.ConsoleSender",
+)
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "PhysioTrack <noreply@localhost>")
+
 # --- Security -------------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"

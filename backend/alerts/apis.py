@@ -11,9 +11,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.accounts.apis import current_user
-from backend.alerts import selectors, services
-from backend.alerts.models import Notification
-from backend.alerts.serializers import NotificationOutput
+from backend.alerts import selectors
+from backend.alerts.models import Alert, AlertStatus, Notification, Urgency
+from backend.alerts.rules import RULES
+from backend.alerts.serializers import AlertOutput, NotificationOutput, ResolveInput
+from backend.alerts.services import alerting
+from backend.alerts.services import notifications as services
+from backend.core.filters import IdFilter
 
 
 class NotificationFilter(filters.FilterSet):
@@ -47,3 +51,51 @@ class NotificationReadApi(APIView):
         return Response(
             NotificationOutput(services.notification_mark_read(notification=notification)).data
         )
+
+
+class AlertFilter(filters.FilterSet):
+    status = filters.ChoiceFilter(choices=AlertStatus.choices)
+    urgency = filters.ChoiceFilter(choices=Urgency.choices)
+    patient = IdFilter(field_name="patient_id")
+    rule = filters.ChoiceFilter(field_name="rule_id", choices=[(r, r) for r in RULES])
+
+    class Meta:
+        model = Alert
+        fields = ["status", "urgency", "patient", "rule"]
+
+
+@extend_schema(tags=["alerts"])
+class AlertListApi(generics.ListAPIView):
+    """Alerts about my care-team patients, most urgent first, then newest."""
+
+    serializer_class = AlertOutput
+    filterset_class = AlertFilter
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):
+            return Alert.objects.none()
+        return selectors.alerts_visible_to(current_user(self.request)).order_by(
+            "urgency_rank", "-created_at", "-id"
+        )
+
+
+@extend_schema(tags=["alerts"], request=None, responses={200: AlertOutput})
+class AlertAcknowledgeApi(APIView):
+    def post(self, request: Request, alert_id: int) -> Response:
+        """I have seen it and I am on it (safe to repeat: the first acknowledgement stays)."""
+        viewer = current_user(request)
+        alert = get_object_or_404(selectors.alerts_visible_to(viewer), pk=alert_id)
+        alerting.alert_acknowledge(alert=alert, by=viewer)
+        return Response(AlertOutput(selectors.alerts_visible_to(viewer).get(pk=alert_id)).data)
+
+
+@extend_schema(tags=["alerts"], request=ResolveInput, responses={200: AlertOutput})
+class AlertResolveApi(APIView):
+    def post(self, request: Request, alert_id: int) -> Response:
+        """Close the alert with a note saying what was done."""
+        viewer = current_user(request)
+        alert = get_object_or_404(selectors.alerts_visible_to(viewer), pk=alert_id)
+        data = ResolveInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        alerting.alert_resolve(alert=alert, by=viewer, note=data.validated_data["note"])
+        return Response(AlertOutput(selectors.alerts_visible_to(viewer).get(pk=alert_id)).data)

@@ -3,6 +3,13 @@ from django.urls import path
 from backend.alerts import apis
 
 urlpatterns = [
+    path("alerts/", apis.AlertListApi.as_view(), name="alerts"),
+    path(
+        "alerts/<id:alert_id>/acknowledge/",
+        apis.AlertAcknowledgeApi.as_view(),
+        name="alert-acknowledge",
+    ),
+    path("alerts/<id:alert_id>/resolve/", apis.AlertResolveApi.as_view(), name="alert-resolve"),
     path("notifications/", apis.NotificationListApi.as_view(), name="notifications"),
     path(
         "notifications/<id:notification_id>/read/",

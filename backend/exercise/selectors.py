@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from backend.accounts.models import PatientProfile, Role, User
 from backend.accounts.selectors import patients_visible_to
+from backend.alerts.selectors import open_alert_counts
 from backend.exercise.codes import Completion
 from backend.exercise.models import (
     Assessment,
@@ -204,12 +205,13 @@ class PatientActivity:
     sessions_this_week: Decimal
     last_session_at: datetime | None
     last_pain: int | None
+    open_alerts: int
 
 
 def patient_activity(
     patients: list[PatientProfile], *, now: datetime
 ) -> dict[int, PatientActivity]:
-    """For a page of patients, in three queries whatever its length."""
+    """For a page of patients, in four queries whatever its length."""
     ids = [p.pk for p in patients]
     programmes: dict[int, Programme] = {}
     for programme in Programme.objects.filter(
@@ -235,6 +237,7 @@ def patient_activity(
         patient_id__in=ids, deleted_at__isnull=True, started_at__gte=now - timedelta(days=8)
     ).values("patient_id", "started_at", "completion"):
         recent[row["patient_id"]].append(row)
+    open_alerts = open_alert_counts(ids)
     activity = {}
     for patient in patients:
         zone = ZoneInfo(patient.timezone)
@@ -249,6 +252,7 @@ def patient_activity(
             sessions_this_week=weighted_count(completions),
             last_session_at=last[patient.pk]["last_at"],
             last_pain=last[patient.pk]["last_pain"],
+            open_alerts=open_alerts.get(patient.pk, 0),
         )
     return activity
 

@@ -15,6 +15,7 @@ from backend.accounts.serializers import (
     StrictSerializer,
     WeekdaysField,
 )
+from backend.alerts.serializers import WeeklyAdherenceOutput
 from backend.core.serializers import IdField
 from backend.exercise.codes import (
     SAFETY_MESSAGES,
@@ -549,6 +550,9 @@ class PatientSummaryOutput(serializers.Serializer):
     timezone = serializers.CharField()
     programme = ProgrammeBriefOutput(allow_null=True)
     weeks = WeekCountOutput(many=True)
+    adherence = WeeklyAdherenceOutput(
+        many=True, help_text="Evaluated weeks (stored when each local week ended), newest first."
+    )
     sessions = SessionPointOutput(many=True, help_text="Pain, fatigue and effort per session.")
     assessments = SeriesOutput(many=True)
 
@@ -560,6 +564,7 @@ class PatientOverviewOutput(PatientOutput):
     sessions_this_week = serializers.SerializerMethodField()
     last_session_at = serializers.SerializerMethodField()
     last_pain = serializers.SerializerMethodField()
+    open_alerts = serializers.SerializerMethodField()
 
     class Meta(PatientOutput.Meta):
         fields = [
@@ -568,7 +573,12 @@ class PatientOverviewOutput(PatientOutput):
             "sessions_this_week",
             "last_session_at",
             "last_pain",
+            "open_alerts",
         ]
+
+    def get_open_alerts(self, patient: Any) -> int:
+        """Alerts about the patient not yet resolved."""
+        return int(self._activity(patient).open_alerts)
 
     def _activity(self, patient: Any) -> Any:
         return self.context["activity"][patient.pk]

@@ -253,8 +253,9 @@ QUERIES: dict[str, tuple[Callable[..., Listing], int]] = {
     # 2. COUNT; 3. the page of patients joined to user and organisation; 4. their care teams
     # with the members (prefetch); 5. their caregiver links with the caregivers (prefetch);
     # 6. programmes in force with their current versions; 7. each patient's last session time
-    # and last pain (two subqueries in one query); 8. the logs of the last eight days.
-    "patients": (patients, 8),
+    # and last pain (two subqueries in one query); 8. the logs of the last eight days;
+    # 9. open alert counts per patient.
+    "patients": (patients, 9),
 }
 
 

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from backend.accounts.apis import PatientListCreateApi, current_user
 from backend.accounts.selectors import patient_get
+from backend.alerts.selectors import weekly_adherence_of
 from backend.core.filters import IdFilter
 from backend.core.serializers import ErrorSerializer
 from backend.exercise import selectors
@@ -99,6 +100,7 @@ class PatientSummaryApi(APIView):
             "timezone": patient.timezone,
             "programme": activity.active_programme,
             "weeks": selectors.weekly_counts(patient, now=now),
+            "adherence": weekly_adherence_of(patient),
             "sessions": selectors.session_trend(patient, now=now),
             "assessments": selectors.assessment_trend(patient),
         }

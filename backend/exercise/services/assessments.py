@@ -14,6 +14,12 @@ from backend.exercise.models import Assessment
 from backend.exercise.services.common import ANY_CLINICIAN, require_not_future
 
 
+def _check_decline(patient_id: int) -> None:
+    from backend.alerts.tasks import evaluate_decline
+
+    evaluate_decline.delay(patient_id)
+
+
 def _value_errors(measure: str, value: Decimal, max_score: int | None) -> list[str]:
     spec = MEASURES[measure]
     errors = []
@@ -92,6 +98,7 @@ def assessment_record(*, by: User, patient: PatientProfile, data: dict[str, Any]
         errors.update(error.errors or {})
     if errors:
         raise DomainError("The assessment is not valid.", errors=errors)
+    transaction.on_commit(lambda: _check_decline(patient.pk), robust=True)
     return Assessment.objects.create(
         patient=patient,
         measure=measure,

@@ -10,11 +10,12 @@ from django.db.models import Q
 
 from backend.accounts.models import PatientProfile, User
 from backend.alerts.models import NotificationKind
-from backend.alerts.services import Message, notifications_send
+from backend.alerts.services.notifications import Message, notifications_send
 from backend.core.errors import DomainError
 from backend.exercise.codes import SCALE_RANGES, Category, LoadUnit
 from backend.exercise.models import (
     Exercise,
+    PauseReason,
     Programme,
     ProgrammeEvent,
     ProgrammeItem,
@@ -243,7 +244,7 @@ def _notify_patient_side(
 
 def _transition(
     programme: Programme,
-    by: User,
+    by: User | None,
     *,
     allowed_from: set[str],
     to: str,
@@ -317,6 +318,22 @@ def programme_pause(*, programme: Programme, by: User, reason: str, note: str = 
         allowed_from={ProgrammeStatus.ACTIVE},
         to=ProgrammeStatus.PAUSED,
         reason=reason,
+        note=note,
+    )
+
+
+@transaction.atomic
+def programme_pause_for_red_flag(*, programme: Programme, note: str) -> Programme:
+    """The system pauses (DOMAIN.md 5: tiers 1 and 2) until a clinician resumes it."""
+    programme = _locked(programme)
+    if programme.status != ProgrammeStatus.ACTIVE:
+        return programme
+    return _transition(
+        programme,
+        None,
+        allowed_from={ProgrammeStatus.ACTIVE},
+        to=ProgrammeStatus.PAUSED,
+        reason=PauseReason.RED_FLAG,
         note=note,
     )
 

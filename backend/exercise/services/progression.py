@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from backend.accounts.models import CareTeamMembership, CareTeamRole, User
 from backend.alerts.models import NotificationKind
-from backend.alerts.services import Message, notifications_send
+from backend.alerts.services.notifications import Message, notifications_send
 from backend.core.errors import DomainError
 from backend.exercise.codes import PROGRESSION_MAX_EFFORT, Completion, LoadUnit
 from backend.exercise.models import (

@@ -1,0 +1,264 @@
+"""The weekly adherence job (DOMAIN.md 4: A-1 to A-4 and S), per patient's local ISO week.
+
+Patients are evaluated in bounded batches, each in its own transaction, with a fixed number
+of queries per batch whatever it holds. Results are stored per patient and week."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+
+from backend.accounts.models import PatientProfile
+from backend.alerts.models import NotificationKind, WeeklyAdherence
+from backend.alerts.rules import overrides_for, params
+from backend.alerts.services.alerting import Audience, Finding, alerts_raise
+from backend.alerts.services.decline import decline_findings
+from backend.alerts.services.notifications import Message, Outgoing, notifications_send_many
+from backend.exercise.models import Programme, ProgrammeStatus, SessionLog
+from backend.exercise.selectors import SESSION_WEIGHT, local_week_start, week_bounds
+
+logger = logging.getLogger(__name__)
+BATCH_SIZE = 500
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    evaluated: int
+    alerts: int
+
+
+def last_completed_week(now: datetime, zone: ZoneInfo) -> date:
+    return local_week_start(now, zone) - timedelta(days=7)
+
+
+def _programmes(patient_ids: list[int]) -> dict[int, Programme]:
+    held: dict[int, Programme] = {}
+    for programme in Programme.objects.filter(
+        patient_id__in=patient_ids, status__in=[ProgrammeStatus.ACTIVE, ProgrammeStatus.PAUSED]
+    ).select_related("current_version"):
+        current = held.get(programme.patient_id)
+        if current is None or current.status != ProgrammeStatus.ACTIVE:
+            held[programme.patient_id] = programme
+    return held
+
+
+def _evaluate_batch(
+    patients: list[PatientProfile], week_of: dict[int, date], now: datetime
+) -> BatchResult:
+    ids = [p.pk for p in patients]
+    programmes = _programmes(ids)
+    overrides = overrides_for(ids)
+    zones = {p.pk: ZoneInfo(p.timezone) for p in patients}
+    bounds = {p.pk: week_bounds(week_of[p.pk], zones[p.pk]) for p in patients}
+    earliest = min(start for start, _ in bounds.values()) - timedelta(days=28)
+    latest = max(end for _, end in bounds.values())
+    sessions: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
+    for patient_id, started_at, completion in SessionLog.objects.filter(
+        patient_id__in=ids,
+        deleted_at__isnull=True,
+        started_at__gte=earliest,
+        started_at__lt=latest,
+    ).values_list("patient_id", "started_at", "completion"):
+        sessions[patient_id].append((started_at, completion))
+    previous = {
+        row.patient_id: row
+        for row in WeeklyAdherence.objects.filter(
+            patient_id__in=ids,
+            week_start__in={week - timedelta(days=7) for week in week_of.values()},
+        )
+    }
+    rows, findings, advice = [], [], []
+    for patient in patients:
+        pid = patient.pk
+        week, (start, end) = week_of[pid], bounds[pid]
+        programme = programmes.get(pid)
+        version = programme.current_version if programme else None
+        in_week = [c for at, c in sessions[pid] if start <= at < end]
+        count = sum((SESSION_WEIGHT.get(c, Decimal(0)) for c in in_week), Decimal(0))
+        row = WeeklyAdherence(patient=patient, week_start=week, sessions=count)
+        rows.append(row)
+        if programme is None or version is None:
+            row.suppressed = "no_programme"
+            continue
+        row.target_min, row.target_max = (
+            version.sessions_per_week_min,
+            version.sessions_per_week_max,
+        )
+        if programme.status == ProgrammeStatus.PAUSED:
+            row.suppressed = "paused"  # S: paused programmes raise nothing
+            continue
+        if version.start_date > week:  # the programme began during this week
+            row.suppressed = "started_mid_week"
+            continue
+        patient_overrides = overrides.get(pid)
+        row.below_minimum = count < row.target_min
+        row.above_maximum = count > row.target_max
+        before = previous.get(pid)
+        row.consecutive_below = (
+            (before.consecutive_below if before and before.below_minimum else 0) + 1
+            if row.below_minimum
+            else 0
+        )
+        window_start = start - timedelta(days=21)
+        last_28 = sum(
+            (
+                SESSION_WEIGHT.get(c, Decimal(0))
+                for at, c in sessions[pid]
+                if window_start <= at < end
+            ),
+            Decimal(0),
+        )
+        evidence = {
+            "week_start": week.isoformat(),
+            "timezone": patient.timezone,
+            "window_utc": [start.isoformat(), end.isoformat()],
+            "sessions": str(count),
+            "target_min": row.target_min,
+            "target_max": row.target_max,
+            "consecutive_below": row.consecutive_below,
+            "sessions_28_days": str(last_28),
+        }
+        week_end = week + timedelta(days=6)
+        a1 = params("A-1", patient_overrides)
+        if row.below_minimum and a1.enabled:
+            advice.append(
+                Outgoing(
+                    patient.user,
+                    patient,
+                    Message(
+                        NotificationKind.ADHERENCE_ADVICE,
+                        "Your week",
+                        f"You did {count} of the {row.target_min} sessions planned last week. "
+                        "A short session still counts: try to fit in two this week.",
+                        "week",
+                        pid,
+                        f"A-1:{pid}:{week}",
+                    ),
+                )
+            )
+        a2 = params("A-2", patient_overrides)
+        ratio = last_28 / (row.target_min * 4) if row.target_min else Decimal(1)
+        low_ratio = ratio < Decimal(str(a2["min_ratio_28_days"])) and version.start_date <= (
+            week - timedelta(days=21)
+        )
+        if a2.enabled and (row.consecutive_below >= a2["consecutive_weeks"] or low_ratio):
+            urgent = row.consecutive_below >= a2["urgent_after_weeks"]
+            findings.append(
+                Finding(
+                    pid,
+                    "A-2",
+                    "urgent" if urgent else a2.urgency,
+                    f"{row.consecutive_below} week(s) in a row below {row.target_min} sessions; "
+                    f"{last_28} of {row.target_min * 4} planned over 28 days ({ratio:.0%}).",
+                    {**evidence, "rule": {"id": "A-2", "version": 1}, "thresholds": a2.values},
+                    week,
+                    week_end,
+                    f"week:{week}",
+                )
+            )
+        a3 = params("A-3", patient_overrides)
+        gap = timedelta(days=a3["days_without_session"])
+        recent = [at for at, _ in sessions[pid] if end - gap <= at < end]
+        if a3.enabled and not recent and version.start_date <= (end - gap).date():
+            last = max((at for at, _ in sessions[pid] if at < end), default=None)
+            findings.append(
+                Finding(
+                    pid,
+                    "A-3",
+                    a3.urgency,
+                    f"No session for {a3['days_without_session']} days or more "
+                    "(illness or flare?).",
+                    {
+                        **evidence,
+                        "rule": {"id": "A-3", "version": 1},
+                        "thresholds": a3.values,
+                        "last_session_at": last.isoformat() if last else None,
+                    },
+                    (end - gap).date(),
+                    week_end,
+                    f"since:{last.date() if last else version.start_date}",
+                    Audience.PHYSIO_AND_NURSE,
+                )
+            )
+        a4 = params("A-4", patient_overrides)
+        if row.above_maximum and a4.enabled:
+            findings.append(
+                Finding(
+                    pid,
+                    "A-4",
+                    a4.urgency,
+                    f"{count} sessions in the week, above the maximum of {row.target_max} "
+                    "(overtraining risk in myositis).",
+                    {**evidence, "rule": {"id": "A-4", "version": 1}},
+                    week,
+                    week_end,
+                    f"week:{week}",
+                )
+            )
+            advice.append(
+                Outgoing(
+                    patient.user,
+                    patient,
+                    Message(
+                        NotificationKind.ADHERENCE_ADVICE,
+                        "Rest matters too",
+                        f"You did {count} sessions last week, more than the "
+                        f"{row.target_max} planned. Rest days help muscles recover: "
+                        "keep to your plan this week.",
+                        "week",
+                        pid,
+                        f"A-4:{pid}:{week}",
+                    ),
+                )
+            )
+    WeeklyAdherence.objects.bulk_create(rows, ignore_conflicts=True)
+    findings += decline_findings(patient_ids=ids, now=now)
+    alerts = alerts_raise(findings)
+    notifications_send_many(advice)
+    return BatchResult(evaluated=len(rows), alerts=len(alerts))
+
+
+def _batches(patients: Iterator[PatientProfile]) -> Iterator[list[PatientProfile]]:
+    batch: list[PatientProfile] = []
+    for patient in patients:
+        batch.append(patient)
+        if len(batch) == BATCH_SIZE:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def adherence_evaluate(
+    *, now: datetime, week_start: date | None = None, patient_ids: list[int] | None = None
+) -> BatchResult:
+    """Evaluates `week_start` (a Monday) for the given or all patients, or, without it, each
+    patient's last completed local week that has not been evaluated yet. Safe to repeat."""
+    patients = PatientProfile.objects.select_related("user").order_by("pk")
+    if patient_ids is not None:
+        patients = patients.filter(pk__in=patient_ids)
+    total = BatchResult(0, 0)
+    for batch in _batches(patients.iterator(chunk_size=BATCH_SIZE)):
+        week_of = {
+            p.pk: week_start or last_completed_week(now, ZoneInfo(p.timezone)) for p in batch
+        }
+        done = set(
+            WeeklyAdherence.objects.filter(
+                patient_id__in=week_of, week_start__in=set(week_of.values())
+            ).values_list("patient_id", "week_start")
+        )
+        todo = [p for p in batch if (p.pk, week_of[p.pk]) not in done]
+        if not todo:
+            continue
+        with transaction.atomic():
+            result = _evaluate_batch(todo, week_of, now)
+        total = BatchResult(total.evaluated + result.evaluated, total.alerts + result.alerts)
+    logger.info("adherence: %d patient-weeks evaluated, %d alerts", total.evaluated, total.alerts)
+    return total

@@ -1,0 +1,128 @@
+"""Sending one delivery: claimed atomically, so a retried or duplicated task sends at most
+once per channel; transient failures are released for a retry, permanent ones recorded."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db.models import F
+from django.utils import timezone
+
+from backend.accounts.models import PushDevice
+from backend.alerts.models import Channel, DeliveryStatus, NotificationDelivery
+from backend.alerts.push import push_sender
+
+logger = logging.getLogger(__name__)
+
+STALE_PENDING = timedelta(minutes=1)  # older pending rows missed their task (broker down?)
+STALE_SENDING = timedelta(minutes=15)  # a worker died mid-send: never resend (at most once)
+
+
+class TransientDeliveryError(Exception):
+    """Worth retrying later (network, rate limit, the service's 5xx)."""
+
+
+def _claim(delivery_id: int) -> NotificationDelivery | None:
+    claimed = NotificationDelivery.objects.filter(
+        pk=delivery_id, status=DeliveryStatus.PENDING
+    ).update(status=DeliveryStatus.SENDING, claimed_at=timezone.now(), attempts=F("attempts") + 1)
+    if not claimed:
+        return None
+    return NotificationDelivery.objects.select_related("notification__recipient").get(
+        pk=delivery_id
+    )
+
+
+def _finish(delivery: NotificationDelivery, status: str, error: str = "") -> str:
+    delivery.status = status
+    delivery.last_error = error[:500]
+    delivery.sent_at = timezone.now() if status == DeliveryStatus.SENT else None
+    delivery.save(update_fields=["status", "last_error", "sent_at"])
+    return status
+
+
+def _push(delivery: NotificationDelivery) -> str:
+    notification = delivery.notification
+    devices = list(PushDevice.objects.filter(user_id=notification.recipient_id))
+    if not devices:
+        return _finish(delivery, DeliveryStatus.SKIPPED, "no registered device")
+    data = {
+        "notification_id": str(notification.pk),
+        "kind": notification.kind,
+        "subject_type": notification.subject_type,
+        "subject_id": str(notification.subject_id),
+    }
+    results = [
+        (
+            device,
+            push_sender().send(
+                token=device.token,
+                platform=device.platform,
+                title=notification.title,
+                body=notification.body,
+                data=data,
+            ),
+        )
+        for device in devices
+    ]
+    dead = [device.pk for device, result in results if result.invalid_token]
+    if dead:
+        PushDevice.objects.filter(pk__in=dead).delete()
+        logger.info("dropped %d push token(s) the service reported invalid", len(dead))
+    if any(result.ok for _, result in results):
+        return _finish(delivery, DeliveryStatus.SENT)
+    errors = "; ".join(result.error for _, result in results if result.error)
+    if any(result.transient for _, result in results):
+        raise TransientDeliveryError(errors)
+    return _finish(delivery, DeliveryStatus.FAILED, errors or "every token was invalid")
+
+
+def _email(delivery: NotificationDelivery) -> str:
+    notification = delivery.notification
+    try:
+        send_mail(
+            subject=f"[PhysioTrack] {notification.title}",
+            message=f"{notification.body}\n\nOpen PhysioTrack to review "
+            f"({notification.subject_type} {notification.subject_id}).",
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[notification.recipient.email],
+        )
+    except (smtplib.SMTPException, OSError) as error:
+        raise TransientDeliveryError(str(error)) from error
+    return _finish(delivery, DeliveryStatus.SENT)
+
+
+def delivery_send(*, delivery_id: int) -> str:
+    """Sends one delivery if it is still pending; returns its status afterwards."""
+    delivery = _claim(delivery_id)
+    if delivery is None:
+        return "not_pending"
+    try:
+        return _push(delivery) if delivery.channel == Channel.PUSH else _email(delivery)
+    except TransientDeliveryError as error:
+        # Released for the retry; nothing was delivered on this channel.
+        _finish(delivery, DeliveryStatus.PENDING, str(error))
+        raise
+
+
+def delivery_give_up(*, delivery_id: int, error: str) -> None:
+    NotificationDelivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING).update(
+        status=DeliveryStatus.FAILED, last_error=f"gave up: {error}"[:500]
+    )
+
+
+def deliveries_sweep(*, now: datetime) -> list[int]:
+    """Pending deliveries whose task never ran (e.g. the broker was down at commit time), and
+    marks interrupted sends failed rather than risk sending twice."""
+    NotificationDelivery.objects.filter(
+        status=DeliveryStatus.SENDING, claimed_at__lt=now - STALE_SENDING
+    ).update(status=DeliveryStatus.FAILED, last_error="interrupted while sending; not resent")
+    return list(
+        NotificationDelivery.objects.filter(
+            status=DeliveryStatus.PENDING, created_at__lt=now - STALE_PENDING
+        ).values_list("id", flat=True)[:5000]
+    )

@@ -1,0 +1,114 @@
+"""The outbox: notifications are rows written in the cause's transaction; each channel's
+delivery is a row too, sent by a task after commit (and by a sweeper if the broker was down)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from backend.accounts.models import CLINICIAN_ROLES, PatientProfile, User
+from backend.alerts.models import (
+    Channel,
+    Notification,
+    NotificationDelivery,
+    NotificationKind,
+)
+
+logger = logging.getLogger(__name__)
+
+# E-mail goes to clinicians, for what needs their attention; everyone gets push.
+EMAIL_KINDS = frozenset({NotificationKind.ALERT, NotificationKind.ALERT_ESCALATED})
+
+
+@dataclass(frozen=True)
+class Message:
+    kind: str
+    title: str
+    body: str
+    subject_type: str
+    subject_id: int
+    dedup_key: str  # same cause, same recipient: one notification, however often it is raised
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    recipient: User
+    patient: PatientProfile | None
+    message: Message
+
+
+def _channels(recipient: User, kind: str) -> list[str]:
+    channels: list[str] = [Channel.PUSH]
+    if kind in EMAIL_KINDS and recipient.role in CLINICIAN_ROLES and recipient.email:
+        channels.append(Channel.EMAIL)
+    return channels
+
+
+def notifications_send_many(outgoing: Iterable[Outgoing]) -> list[Notification]:
+    """Creates the notifications that do not exist yet and their deliveries, in the caller's
+    transaction, and enqueues the deliveries after commit. Returns the new notifications."""
+    wanted = {f"{item.message.dedup_key}:{item.recipient.pk}": item for item in outgoing}
+    if not wanted:
+        return []
+    existing = set(
+        Notification.objects.filter(dedup_key__in=wanted).values_list("dedup_key", flat=True)
+    )
+    fresh = [
+        Notification(
+            recipient=item.recipient,
+            patient=item.patient,
+            kind=item.message.kind,
+            title=item.message.title,
+            body=item.message.body,
+            subject_type=item.message.subject_type,
+            subject_id=item.message.subject_id,
+            dedup_key=key,
+        )
+        for key, item in wanted.items()
+        if key not in existing
+    ]
+    if not fresh:
+        return []
+    # A concurrent writer may win a key: it made the same notification, and deliveries are
+    # unique per channel, so reading back by key and adding deliveries stays exactly-once.
+    Notification.objects.bulk_create(fresh, ignore_conflicts=True)
+    created = list(
+        Notification.objects.filter(dedup_key__in=[n.dedup_key for n in fresh]).select_related(
+            "recipient"
+        )
+    )
+    deliveries = [
+        NotificationDelivery(notification=notification, channel=channel)
+        for notification in created
+        for channel in _channels(notification.recipient, notification.kind)
+    ]
+    NotificationDelivery.objects.bulk_create(deliveries, ignore_conflicts=True)
+    ids = list(
+        NotificationDelivery.objects.filter(notification__in=created).values_list("id", flat=True)
+    )
+    transaction.on_commit(lambda: _enqueue(ids), robust=True)
+    return created
+
+
+def _enqueue(delivery_ids: list[int]) -> None:
+    from backend.alerts.tasks import deliver_notification
+
+    for delivery_id in delivery_ids:
+        deliver_notification.delay(delivery_id)
+
+
+def notifications_send(
+    *, recipients: Iterable[User], patient: PatientProfile | None, message: Message
+) -> list[Notification]:
+    return notifications_send_many(Outgoing(r, patient, message) for r in recipients)
+
+
+def notification_mark_read(*, notification: Notification) -> Notification:
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    return notification

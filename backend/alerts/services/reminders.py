@@ -1,0 +1,212 @@
+"""Reminders at each patient's own local time (DOMAIN.md 4: R-0, R-1, R-2; 6: SUN-1).
+
+A periodic task calls `reminders_run` every few minutes with the current time. Patients are
+grouped by time zone (one query per zone, never per patient); a patient is due when their
+local reminder time fell within the window since the previous run. Each reminder is unique
+per patient, kind and local date (a constraint), so a run that repeats, comes late or runs
+on two workers sends nothing twice, and a daylight-saving change neither skips nor doubles."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.db.models import Q
+
+from backend.accounts.models import CaregiverLink, PatientProfile, User
+from backend.alerts.models import NotificationKind, Reminder, ReminderKind
+from backend.alerts.rules import overrides_for, params
+from backend.alerts.services.notifications import Message, Outgoing, notifications_send_many
+from backend.exercise.models import Programme, ProgrammeStatus, SessionLog
+from backend.exercise.selectors import SESSION_WEIGHT, local_week_start, week_bounds
+
+DEFAULT_WINDOW = timedelta(minutes=60)  # a run this late still sends; later ones do not
+THURSDAY, SATURDAY = 4, 6
+
+TEXT = {
+    ReminderKind.SESSION: ("Exercise day", "Today is one of your exercise days. Ready?"),
+    ReminderKind.NOTHING_YET: (
+        "Time for a session?",
+        "No session yet this week: a short one today still counts.",
+    ),
+    ReminderKind.BELOW_MINIMUM: (
+        "One more this week?",
+        "You are below this week's plan: a session this weekend helps.",
+    ),
+    ReminderKind.SUN: (
+        "Sun protection",
+        "Outdoor exercise today: sunscreen, hat and long sleeves (SHARE).",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Due:
+    patient: PatientProfile
+    local_date: date
+    local_time: time
+    at: datetime
+
+
+def in_quiet_hours(moment: time, start: time, end: time) -> bool:
+    if start == end:
+        return False
+    if start < end:
+        return start <= moment < end
+    return moment >= start or moment < end  # quiet hours across midnight
+
+
+def _windows(zone: ZoneInfo, since: datetime, until: datetime) -> list[tuple[date, Q]]:
+    """The local (date, reminder_time range) pairs between two instants in a zone."""
+    first, last = since.astimezone(zone), until.astimezone(zone)
+    if first.date() == last.date():
+        return [(last.date(), Q(reminder_time__gt=first.time(), reminder_time__lte=last.time()))]
+    return [
+        (first.date(), Q(reminder_time__gt=first.time())),
+        (last.date(), Q(reminder_time__lte=last.time())),
+    ]
+
+
+def _due(at: datetime, window: timedelta) -> list[Due]:
+    eligible = PatientProfile.objects.filter(notifications_consent=True, user__is_active=True)
+    zones = eligible.values_list("timezone", flat=True).distinct().order_by()
+    due = []
+    for zone_name in zones:
+        zone = ZoneInfo(zone_name)
+        for local_date, time_range in _windows(zone, at - window, at):
+            for patient in eligible.filter(time_range, timezone=zone_name).select_related("user"):
+                due.append(Due(patient, local_date, patient.reminder_time, at))
+    return due
+
+
+def _sun_due(at: datetime, window: timedelta) -> list[Due]:
+    overrides = overrides_for_sun()
+    due = []
+    for patient in PatientProfile.objects.filter(
+        pk__in=list(overrides), notifications_consent=True, user__is_active=True
+    ).select_related("user"):
+        rule = params("SUN-1", overrides[patient.pk])
+        zone = ZoneInfo(patient.timezone)
+        local_now = at.astimezone(zone)
+        when = time.fromisoformat(rule["time"])
+        for local_date, _ in _windows(zone, at - window, at):
+            moment = datetime.combine(local_date, when, tzinfo=zone)
+            if at - window < moment <= at and local_date.month in rule["months"]:
+                due.append(Due(patient, local_date, when, local_now))
+    return due
+
+
+def overrides_for_sun() -> dict[int, dict[str, dict[str, object]]]:
+    from backend.alerts.models import RuleOverride
+
+    ids = list(RuleOverride.objects.filter(rule_id="SUN-1").values_list("patient_id", flat=True))
+    return overrides_for(ids) if ids else {}
+
+
+def _week_counts(due: list[Due]) -> dict[tuple[int, date], Decimal]:
+    """Sessions in each due patient's local week so far: one query for the batch."""
+    zone_of = {d.patient.pk: ZoneInfo(d.patient.timezone) for d in due}
+    weeks = {(d.patient.pk, _monday(d.local_date, zone_of[d.patient.pk])) for d in due}
+    if not weeks:
+        return {}
+    earliest = min(week_bounds(monday, zone_of[pid])[0] for pid, monday in weeks)
+    counts: dict[tuple[int, date], Decimal] = defaultdict(Decimal)
+    for patient_id, started_at, completion in SessionLog.objects.filter(
+        patient_id__in=zone_of, deleted_at__isnull=True, started_at__gte=earliest
+    ).values_list("patient_id", "started_at", "completion"):
+        key = (patient_id, local_week_start(started_at, zone_of[patient_id]))
+        if key in weeks:
+            counts[key] += SESSION_WEIGHT.get(completion, Decimal(0))
+    return counts
+
+
+def _monday(local_date: date, zone: ZoneInfo) -> date:
+    return local_date - timedelta(days=local_date.weekday())
+
+
+def _kinds(d: Due, count: Decimal, low: int, high: int) -> list[str]:
+    weekday = d.local_date.isoweekday()
+    if weekday == THURSDAY and count == 0:
+        return [ReminderKind.NOTHING_YET]  # the nudge replaces the day's session reminder
+    if weekday == SATURDAY and count < low:
+        return [ReminderKind.BELOW_MINIMUM]
+    if weekday in d.patient.training_weekdays and count < high:
+        return [ReminderKind.SESSION]
+    return []
+
+
+@transaction.atomic
+def reminders_run(*, at: datetime, window: timedelta = DEFAULT_WINDOW) -> int:
+    """Sends the reminders due in (at - window, at]; returns how many were new."""
+    due, sun = _due(at, window), _sun_due(at, window)
+    patient_ids = list({d.patient.pk for d in due + sun})
+    active = {
+        p.patient_id: p
+        for p in Programme.objects.filter(
+            patient_id__in=patient_ids, status=ProgrammeStatus.ACTIVE
+        ).select_related("current_version")
+    }  # S: no reminder without an active programme (paused, completed or none)
+    counts = _week_counts(due)
+    planned: list[tuple[Due, str]] = []
+    for d in due:
+        programme = active.get(d.patient.pk)
+        if programme is None or programme.current_version is None:
+            continue
+        if in_quiet_hours(d.local_time, d.patient.quiet_hours_start, d.patient.quiet_hours_end):
+            continue
+        monday = _monday(d.local_date, ZoneInfo(d.patient.timezone))
+        version = programme.current_version
+        for kind in _kinds(
+            d,
+            counts.get((d.patient.pk, monday), Decimal(0)),
+            version.sessions_per_week_min,
+            version.sessions_per_week_max,
+        ):
+            planned.append((d, kind))
+    for d in sun:
+        quiet = in_quiet_hours(d.local_time, d.patient.quiet_hours_start, d.patient.quiet_hours_end)
+        if (
+            d.patient.pk in active
+            and not quiet
+            and (d.local_date.isoweekday() in d.patient.training_weekdays)
+        ):
+            planned.append((d, ReminderKind.SUN))
+    if not planned:
+        return 0
+    existing = set(
+        Reminder.objects.filter(
+            patient_id__in=patient_ids, local_date__in={d.local_date for d, _ in planned}
+        ).values_list("patient_id", "kind", "local_date")
+    )
+    fresh = [(d, kind) for d, kind in planned if (d.patient.pk, kind, d.local_date) not in existing]
+    Reminder.objects.bulk_create(
+        [
+            Reminder(patient=d.patient, kind=kind, local_date=d.local_date, due_at=d.at)
+            for d, kind in fresh
+        ],
+        ignore_conflicts=True,
+    )
+    caregivers: dict[int, list[User]] = defaultdict(list)
+    for link in CaregiverLink.objects.filter(
+        patient_id__in={d.patient.pk for d, _ in fresh}
+    ).select_related("caregiver"):
+        caregivers[link.patient_id].append(link.caregiver)
+    outgoing = []
+    for d, kind in fresh:
+        title, body = TEXT[ReminderKind(kind)]
+        message = Message(
+            NotificationKind.REMINDER,
+            title,
+            body,
+            "reminder",
+            d.patient.pk,
+            f"{kind}:{d.patient.pk}:{d.local_date}",
+        )
+        for person in [d.patient.user, *caregivers[d.patient.pk]]:
+            outgoing.append(Outgoing(person, d.patient, message))
+    notifications_send_many(outgoing)
+    return len(fresh)
