@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -10,7 +11,7 @@ from tests.fakes import RecordingPushSender
 
 
 @pytest.fixture
-def recorded_pushes(settings) -> Iterator[list[dict]]:  # type: ignore[no-untyped-def]
+def recorded_pushes(settings: Any) -> Iterator[list[dict[str, Any]]]:
     """Pushes go to the recording fake; yields the list of what was 'sent'."""
     settings.PUSH_SENDER = "tests.fakes.RecordingPushSender"
     push_sender.cache_clear()

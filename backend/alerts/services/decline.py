@@ -71,11 +71,9 @@ def _drop_rule(measure: str, rule: Params, series: Series, *, ratio: bool) -> Fi
         return None
     latest, previous = series[-1], series[-2]
     since = latest.measured_at - timedelta(days=rule["best_window_days"])
-    comparable = [a for a in series[:-1] if a.max_score == latest.max_score]
-    window = [a for a in comparable if a.measured_at >= since]
-    if not window:
-        return None
-    best = max(window, key=lambda a: a.value)
+    window = [a for a in series[:-1] if a.max_score == latest.max_score and a.measured_at >= since]
+    best = max(window, key=lambda a: a.value) if window else previous
+    # The previous value counts however old it is; the best only within the window.
     for label, reference in (("previous", previous), ("best", best)):
         if reference.max_score != latest.max_score or reference.value <= 0:
             continue
@@ -141,11 +139,15 @@ def fd4(patient_id: int, rule: Params, series: dict[tuple[str, str], Series]) ->
 
 
 def fd5(patient_id: int, rule: Params, series: dict[tuple[str, str], Series]) -> Finding | None:
-    values = sorted(
-        series.get((Measure.CHAQ, Setting.HOME), [])
-        + series.get((Measure.CHAQ, Setting.CLINIC), []),
-        key=lambda a: (a.measured_at, a.pk),
-    )
+    # Home and clinic entries are compared only with their own kind (DOMAIN.md 1).
+    for setting in (Setting.HOME, Setting.CLINIC):
+        found = _chaq_rise(rule, series.get((Measure.CHAQ, setting), []))
+        if found:
+            return found
+    return None
+
+
+def _chaq_rise(rule: Params, values: Series) -> Finding | None:
     if len(values) < 2:
         return None
     latest, previous = values[-1], values[-2]
@@ -387,7 +389,7 @@ def kidney_overdue_findings(*, patient_ids: list[int], now: datetime) -> list[Fi
                 period_start=since or now.date(),
                 period_end=now.date(),
                 period_key=f"after:{last.pk if last else 'none'}",
-                audience=Audience.PHYSIO_AND_NURSE,
+                audience=Audience.TEAM,  # DOMAIN.md 6: alert the team
             )
         )
     return findings

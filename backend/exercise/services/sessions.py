@@ -228,6 +228,9 @@ def session_log_update(*, session: SessionLog, by: User, changes: dict[str, Any]
     if "results" in changes:
         session.results.all().delete()
         _write_results(session, changes["results"], items)
+    # A symptom added in a correction is as urgent as one in a new log (one alert per tier).
+    symptom_alerts_raise(session=session)
+    _after_commit_check_decline(session.patient_id)
     return session
 
 
