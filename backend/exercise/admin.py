@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from backend.core.admin import OrganisationScopedAdmin, ReadOnlyForOrgAdmin
+from backend.core.admin import OrganisationScopedAdmin
 from backend.exercise.models import (
     Assessment,
     Exercise,
@@ -23,37 +23,36 @@ class ExerciseAdmin(OrganisationScopedAdmin):
         super().save_model(request, obj, form, change)
 
 
+# Clinical records are for the platform's superusers only: organisation admins manage people,
+# not care (they hold no model permissions for these, so the admin shows them nothing).
+
+
 @admin.register(Programme)
-class ProgrammeAdmin(ReadOnlyForOrgAdmin):
-    organisation_path = "patient__user__organisation_id"
+class ProgrammeAdmin(admin.ModelAdmin):
     list_display = ["id", "patient", "status", "current_version", "updated_at"]
     list_filter = ["status"]
     list_select_related = ["patient__user", "current_version"]
 
 
 @admin.register(ProgrammeVersion)
-class ProgrammeVersionAdmin(ReadOnlyForOrgAdmin):
-    organisation_path = "programme__patient__user__organisation_id"
+class ProgrammeVersionAdmin(admin.ModelAdmin):
     list_display = ["programme", "number", "title", "author", "created_at"]
     list_select_related = ["programme", "author"]
 
 
 @admin.register(SessionLog)
-class SessionLogAdmin(ReadOnlyForOrgAdmin):
-    organisation_path = "patient__user__organisation_id"
+class SessionLogAdmin(admin.ModelAdmin):
     list_display = ["client_id", "patient", "started_at", "completion", "deleted_at"]
     list_select_related = ["patient__user"]
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(ReadOnlyForOrgAdmin):
-    organisation_path = "patient__user__organisation_id"
+class AssessmentAdmin(admin.ModelAdmin):
     list_display = ["patient", "measure", "value", "setting", "measured_at"]
     list_filter = ["measure", "setting"]
     list_select_related = ["patient__user"]
 
 
 @admin.register(ProgressionProposal)
-class ProgressionProposalAdmin(ReadOnlyForOrgAdmin):
-    organisation_path = "programme__patient__user__organisation_id"
+class ProgressionProposalAdmin(admin.ModelAdmin):
     list_display = ["programme", "exercise", "change", "status", "created_at"]

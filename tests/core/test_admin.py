@@ -70,3 +70,29 @@ def test_a_superuser_sees_everyone(world):
 
     assert world.other_org_physio.username in page
     assert User.objects.count() > 1
+
+
+def test_an_org_admin_sees_no_clinical_records(world):
+    client = Client()
+    client.force_login(world.org_admin)
+
+    for path in (
+        "exercise/sessionlog",
+        "exercise/assessment",
+        "alerts/alert",
+        "alerts/notification",
+    ):
+        assert client.get(f"/admin/{path}/").status_code == 403, path
+
+
+def test_a_superuser_reaches_every_model_admin(world):
+    from django.contrib import admin as django_admin
+
+    root = UserFactory.create(role="", organisation=None, is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(root)
+
+    for model in django_admin.site._registry:
+        meta = model._meta
+        response = client.get(f"/admin/{meta.app_label}/{meta.model_name}/")
+        assert response.status_code == 200, meta.label
