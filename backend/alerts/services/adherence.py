@@ -67,11 +67,15 @@ def _evaluate_batch(
         started_at__lt=latest,
     ).values_list("patient_id", "started_at", "completion"):
         sessions[patient_id].append((started_at, completion))
-    previous = {
-        row.patient_id: row
+    # The three weeks before: the previous one for consecutive weeks below, all three to know
+    # whether the 28-day window was interrupted by a pause.
+    earlier: dict[tuple[int, date], WeeklyAdherence] = {
+        (row.patient_id, row.week_start): row
         for row in WeeklyAdherence.objects.filter(
             patient_id__in=ids,
-            week_start__in={week - timedelta(days=7) for week in week_of.values()},
+            week_start__in={
+                week - timedelta(days=7 * n) for week in week_of.values() for n in (1, 2, 3)
+            },
         )
     }
     rows, findings, advice = [], [], []
@@ -100,7 +104,7 @@ def _evaluate_batch(
         patient_overrides = overrides.get(pid)
         row.below_minimum = count < row.target_min
         row.above_maximum = count > row.target_max
-        before = previous.get(pid)
+        before = earlier.get((pid, week - timedelta(days=7)))
         row.consecutive_below = (
             (before.consecutive_below if before and before.below_minimum else 0) + 1
             if row.below_minimum
@@ -145,8 +149,14 @@ def _evaluate_batch(
             )
         a2 = params("A-2", patient_overrides)
         ratio = last_28 / (row.target_min * 4) if row.target_min else Decimal(1)
-        low_ratio = ratio < Decimal(str(a2["min_ratio_28_days"])) and version.start_date <= (
-            week - timedelta(days=21)
+        interrupted = any(
+            (past := earlier.get((pid, week - timedelta(days=7 * n)))) and past.suppressed
+            for n in (1, 2, 3)
+        )  # a pause inside the 28 days: the window does not measure adherence
+        low_ratio = (
+            ratio < Decimal(str(a2["min_ratio_28_days"]))
+            and version.start_date <= week - timedelta(days=21)
+            and not interrupted
         )
         if a2.enabled and (row.consecutive_below >= a2["consecutive_weeks"] or low_ratio):
             urgent = row.consecutive_below >= a2["urgent_after_weeks"]
@@ -246,15 +256,22 @@ def adherence_evaluate(
         patients = patients.filter(pk__in=patient_ids)
     total = BatchResult(0, 0)
     for batch in _batches(patients.iterator(chunk_size=BATCH_SIZE)):
+        zones_of = {p.pk: ZoneInfo(p.timezone) for p in batch}
         week_of = {
             p.pk: week_start or last_completed_week(now, ZoneInfo(p.timezone)) for p in batch
+        }
+        # A week is evaluated only once it has ended in the patient's own time zone.
+        week_of = {
+            pid: week
+            for pid, week in week_of.items()
+            if week <= last_completed_week(now, zones_of[pid])
         }
         done = set(
             WeeklyAdherence.objects.filter(
                 patient_id__in=week_of, week_start__in=set(week_of.values())
             ).values_list("patient_id", "week_start")
         )
-        todo = [p for p in batch if (p.pk, week_of[p.pk]) not in done]
+        todo = [p for p in batch if p.pk in week_of and (p.pk, week_of[p.pk]) not in done]
         if not todo:
             continue
         with transaction.atomic():

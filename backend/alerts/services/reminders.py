@@ -60,6 +60,13 @@ def in_quiet_hours(moment: time, start: time, end: time) -> bool:
     return moment >= start or moment < end  # quiet hours across midnight
 
 
+def _quiet(d: Due) -> bool:
+    """Neither the planned time nor the moment of sending (a late run) may be quiet."""
+    start, end = d.patient.quiet_hours_start, d.patient.quiet_hours_end
+    sending = d.at.astimezone(ZoneInfo(d.patient.timezone)).time()
+    return in_quiet_hours(d.local_time, start, end) or in_quiet_hours(sending, start, end)
+
+
 def _windows(zone: ZoneInfo, since: datetime, until: datetime) -> list[tuple[date, Q]]:
     """The local (date, reminder_time range) pairs between two instants in a zone."""
     first, last = since.astimezone(zone), until.astimezone(zone)
@@ -156,7 +163,7 @@ def reminders_run(*, at: datetime, window: timedelta = DEFAULT_WINDOW) -> int:
         programme = active.get(d.patient.pk)
         if programme is None or programme.current_version is None:
             continue
-        if in_quiet_hours(d.local_time, d.patient.quiet_hours_start, d.patient.quiet_hours_end):
+        if _quiet(d):
             continue
         monday = _monday(d.local_date, ZoneInfo(d.patient.timezone))
         version = programme.current_version
@@ -168,7 +175,7 @@ def reminders_run(*, at: datetime, window: timedelta = DEFAULT_WINDOW) -> int:
         ):
             planned.append((d, kind))
     for d in sun:
-        quiet = in_quiet_hours(d.local_time, d.patient.quiet_hours_start, d.patient.quiet_hours_end)
+        quiet = _quiet(d)
         if (
             d.patient.pk in active
             and not quiet
