@@ -80,4 +80,7 @@ def test_the_demo_patients_have_programmes_logs_and_assessments(settings, client
     physio = User.objects.get(username="demo.physio")
     rows = client_for(physio).get("/api/v1/patients/").json()["results"]
     assert all(row["programme"] is not None for row in rows)
+    from backend.alerts.models import WeeklyAdherence
+
+    assert WeeklyAdherence.objects.filter(patient__user__username="demo.amelia").count() >= 5
     assert any(row["last_session_at"] for row in rows)

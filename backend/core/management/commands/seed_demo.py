@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
 from backend.accounts.demo import DEMO_PASSWORD, demo_seed
+from backend.alerts.services.adherence import adherence_evaluate
 from backend.exercise.demo import WEEKS, demo_programmes_seed
 
 
@@ -25,6 +28,11 @@ class Command(BaseCommand):
             )
         logins = demo_seed()
         with_programmes = demo_programmes_seed()
+        # Evaluate the demo weeks oldest first, as the hourly job would have, so the summary
+        # shows weekly adherence and the alert list has something to triage.
+        now = timezone.now()
+        for weeks_ago in range(WEEKS - 1, -1, -1):
+            adherence_evaluate(now=now - timedelta(weeks=weeks_ago))
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready. Logins (password for all: {DEMO_PASSWORD}):")
         )
