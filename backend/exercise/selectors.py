@@ -199,6 +199,18 @@ def weighted_count(completions: list[str]) -> Decimal:
 # --- Clinician overview ---------------------------------------------------------------------
 
 
+def programmes_in_force(patient_ids: list[int]) -> dict[int, Programme]:
+    """Each patient's programme in force (active, else paused) with its version: one query."""
+    held: dict[int, Programme] = {}
+    for programme in Programme.objects.filter(
+        patient_id__in=patient_ids, status__in=[ProgrammeStatus.ACTIVE, ProgrammeStatus.PAUSED]
+    ).select_related("current_version"):
+        current = held.get(programme.patient_id)
+        if current is None or current.status != ProgrammeStatus.ACTIVE:
+            held[programme.patient_id] = programme  # the active one wins over a paused one
+    return held
+
+
 @dataclass(frozen=True)
 class PatientActivity:
     active_programme: Programme | None
@@ -213,13 +225,7 @@ def patient_activity(
 ) -> dict[int, PatientActivity]:
     """For a page of patients, in four queries whatever its length."""
     ids = [p.pk for p in patients]
-    programmes: dict[int, Programme] = {}
-    for programme in Programme.objects.filter(
-        patient_id__in=ids, status__in=[ProgrammeStatus.ACTIVE, ProgrammeStatus.PAUSED]
-    ).select_related("current_version"):
-        held = programmes.get(programme.patient_id)
-        if held is None or held.status != ProgrammeStatus.ACTIVE:
-            programmes[programme.patient_id] = programme  # the active one wins over a paused
+    programmes = programmes_in_force(ids)
     latest = SessionLog.objects.filter(patient_id=OuterRef("pk"), deleted_at__isnull=True).order_by(
         "-started_at"
     )

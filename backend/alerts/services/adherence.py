@@ -21,8 +21,13 @@ from backend.alerts.rules import overrides_for, params
 from backend.alerts.services.alerting import Audience, Finding, alerts_raise
 from backend.alerts.services.decline import decline_findings
 from backend.alerts.services.notifications import Message, Outgoing, notifications_send_many
-from backend.exercise.models import Programme, ProgrammeStatus, SessionLog
-from backend.exercise.selectors import SESSION_WEIGHT, local_week_start, week_bounds
+from backend.exercise.models import ProgrammeStatus, SessionLog
+from backend.exercise.selectors import (
+    SESSION_WEIGHT,
+    local_week_start,
+    programmes_in_force,
+    week_bounds,
+)
 
 logger = logging.getLogger(__name__)
 BATCH_SIZE = 500
@@ -38,22 +43,23 @@ def last_completed_week(now: datetime, zone: ZoneInfo) -> date:
     return local_week_start(now, zone) - timedelta(days=7)
 
 
-def _programmes(patient_ids: list[int]) -> dict[int, Programme]:
-    held: dict[int, Programme] = {}
-    for programme in Programme.objects.filter(
-        patient_id__in=patient_ids, status__in=[ProgrammeStatus.ACTIVE, ProgrammeStatus.PAUSED]
-    ).select_related("current_version"):
-        current = held.get(programme.patient_id)
-        if current is None or current.status != ProgrammeStatus.ACTIVE:
-            held[programme.patient_id] = programme
-    return held
+def _advice(patient: PatientProfile, rule_id: str, week: date, title: str, body: str) -> Outgoing:
+    message = Message(
+        NotificationKind.ADHERENCE_ADVICE,
+        title,
+        body,
+        "week",
+        patient.pk,
+        f"{rule_id}:{patient.pk}:{week}",
+    )
+    return Outgoing(patient.user, patient, message)
 
 
 def _evaluate_batch(
     patients: list[PatientProfile], week_of: dict[int, date], now: datetime
 ) -> BatchResult:
     ids = [p.pk for p in patients]
-    programmes = _programmes(ids)
+    programmes = programmes_in_force(ids)
     overrides = overrides_for(ids)
     zones = {p.pk: ZoneInfo(p.timezone) for p in patients}
     bounds = {p.pk: week_bounds(week_of[p.pk], zones[p.pk]) for p in patients}
@@ -133,18 +139,13 @@ def _evaluate_batch(
         a1 = params("A-1", patient_overrides)
         if row.below_minimum and a1.enabled:
             advice.append(
-                Outgoing(
-                    patient.user,
+                _advice(
                     patient,
-                    Message(
-                        NotificationKind.ADHERENCE_ADVICE,
-                        "Your week",
-                        f"You did {count} of the {row.target_min} sessions planned last week. "
-                        "A short session still counts: try to fit in two this week.",
-                        "week",
-                        pid,
-                        f"A-1:{pid}:{week}",
-                    ),
+                    "A-1",
+                    week,
+                    "Your week",
+                    f"You did {count} of the {row.target_min} sessions planned last week. "
+                    "A short session still counts: try to fit in two this week.",
                 )
             )
         a2 = params("A-2", patient_overrides)
@@ -213,19 +214,13 @@ def _evaluate_batch(
                 )
             )
             advice.append(
-                Outgoing(
-                    patient.user,
+                _advice(
                     patient,
-                    Message(
-                        NotificationKind.ADHERENCE_ADVICE,
-                        "Rest matters too",
-                        f"You did {count} sessions last week, more than the "
-                        f"{row.target_max} planned. Rest days help muscles recover: "
-                        "keep to your plan this week.",
-                        "week",
-                        pid,
-                        f"A-4:{pid}:{week}",
-                    ),
+                    "A-4",
+                    week,
+                    "Rest matters too",
+                    f"You did {count} sessions last week, more than the {row.target_max} planned. "
+                    "Rest days help muscles recover: keep to your plan this week.",
                 )
             )
     WeeklyAdherence.objects.bulk_create(rows, ignore_conflicts=True)
