@@ -69,6 +69,9 @@ class NotificationDelivery(models.Model):
         max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
     )
     attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, help_text="After a transient failure: not before this time."
+    )
     last_error = models.CharField(max_length=500, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -211,3 +214,24 @@ class RuleOverride(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule_id} override for {self.patient_id}"
+
+
+class DeclineCheck(models.Model):
+    """A patient whose decline rules must be evaluated (a new assessment or log): written in
+    the same transaction, so a broker outage cannot lose the check; a sweeper catches up."""
+
+    patient = models.OneToOneField(PatientProfile, on_delete=models.CASCADE, related_name="+")
+    requested_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"decline check for {self.patient_id} ({self.requested_at:%Y-%m-%d %H:%M})"
+
+
+class JobCheckpoint(models.Model):
+    """When a periodic job last completed, so the next run covers everything since."""
+
+    name = models.CharField(max_length=50, unique=True)
+    completed_until = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} until {self.completed_until:%Y-%m-%d %H:%M}"

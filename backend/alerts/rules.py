@@ -55,7 +55,8 @@ RULES: dict[str, Rule] = {
         Rule("KID-1", 1, Urgency.URGENT, {"below": 60}),
         Rule("KID-2", 1, Urgency.URGENT, {"drop_ratio": 0.25}),
         Rule("KID-3", 1, Urgency.ROUTINE, {"interval_days": None}),
-        Rule("SUN-1", 1, Urgency.INFO, {"months": [], "time": "08:00"}),
+        # Morning reminder on training days marked outdoor, or in months a clinician enables.
+        Rule("SUN-1", 1, Urgency.INFO, {"months": [], "outdoor_weekdays": [], "time": "08:00"}),
     ]
 }
 

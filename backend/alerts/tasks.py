@@ -9,26 +9,22 @@ from django.utils import timezone
 
 from backend.alerts.services import adherence, alerting, decline, delivery, reminders
 
-DELIVERY_MAX_RETRIES = 6
-
 
 @shared_task(
     bind=True,
     name="alerts.deliver_notification",
     acks_late=True,  # the claim in delivery_send makes a second run a no-op
     reject_on_worker_lost=True,
-    max_retries=DELIVERY_MAX_RETRIES,
+    max_retries=delivery.MAX_ATTEMPTS,
 )
 def deliver_notification(self: Task, delivery_id: int) -> str:
     try:
         return delivery.delivery_send(delivery_id=delivery_id)
     except delivery.TransientDeliveryError as error:
-        if self.request.retries >= DELIVERY_MAX_RETRIES:
-            delivery.delivery_give_up(delivery_id=delivery_id, error=str(error))
-            return "failed"
-        # Exponential backoff: 10 s, 20 s … about 5 min; far below the broker's visibility
-        # timeout, so a retry is never redelivered as a duplicate.
-        raise self.retry(exc=error, countdown=10 * 2**self.request.retries) from error
+        # The attempt count and the backoff live in the delivery row; the sweeper would pick
+        # it up too, and the claim lets only one of them send.
+        countdown = delivery.retry_delay(self.request.retries + 1).total_seconds()
+        raise self.retry(exc=error, countdown=countdown) from error
 
 
 @shared_task(name="alerts.sweep_deliveries", acks_late=True, reject_on_worker_lost=True)
@@ -69,7 +65,13 @@ def escalate_alerts() -> int:
 @shared_task(name="alerts.evaluate_decline", acks_late=True, reject_on_worker_lost=True)
 def evaluate_decline(patient_id: int) -> int:
     """After a new assessment or session log of this patient (enqueued on commit)."""
-    return len(decline.decline_evaluate(patient_ids=[patient_id], now=timezone.now()))
+    return len(decline.decline_checks_run(patient_ids=[patient_id], now=timezone.now()))
+
+
+@shared_task(name="alerts.sweep_decline_checks", acks_late=True, reject_on_worker_lost=True)
+def sweep_decline_checks() -> int:
+    """Every few minutes: checks whose task never ran (broker down when they were asked)."""
+    return decline.decline_checks_sweep(now=timezone.now())
 
 
 @shared_task(name="alerts.kidney_overdue", acks_late=True, reject_on_worker_lost=True)

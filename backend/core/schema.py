@@ -23,6 +23,8 @@ class AutoSchema(SpectacularAutoSchema):
         codes = []
         if self.method in {"POST", "PUT", "PATCH"} and self.get_request_serializer() is not None:
             codes += ["400", "413", "415"]
+        elif self.method == "GET" and getattr(self.view, "filterset_class", None):
+            codes += ["400"]  # a filter value that does not parse
         public = any(isinstance(permission, AllowAny) for permission in self.view.get_permissions())
         if not public:
             codes += ["401"]

@@ -217,11 +217,11 @@ class PatientActivity:
     sessions_this_week: Decimal
     last_session_at: datetime | None
     last_pain: int | None
-    open_alerts: int
+    open_alerts: int | None  # None: the viewer sees no clinical alerts
 
 
 def patient_activity(
-    patients: list[PatientProfile], *, now: datetime
+    patients: list[PatientProfile], *, now: datetime, with_alerts: bool = True
 ) -> dict[int, PatientActivity]:
     """For a page of patients, in four queries whatever its length."""
     ids = [p.pk for p in patients]
@@ -243,7 +243,7 @@ def patient_activity(
         patient_id__in=ids, deleted_at__isnull=True, started_at__gte=now - timedelta(days=8)
     ).values("patient_id", "started_at", "completion"):
         recent[row["patient_id"]].append(row)
-    open_alerts = open_alert_counts(ids)
+    open_alerts = open_alert_counts(ids) if with_alerts else {}
     activity = {}
     for patient in patients:
         zone = ZoneInfo(patient.timezone)
@@ -258,7 +258,7 @@ def patient_activity(
             sessions_this_week=weighted_count(completions),
             last_session_at=last[patient.pk]["last_at"],
             last_pain=last[patient.pk]["last_pain"],
-            open_alerts=open_alerts.get(patient.pk, 0),
+            open_alerts=open_alerts.get(patient.pk, 0) if with_alerts else None,
         )
     return activity
 

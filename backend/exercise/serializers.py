@@ -576,9 +576,11 @@ class PatientOverviewOutput(PatientOutput):
             "open_alerts",
         ]
 
-    def get_open_alerts(self, patient: Any) -> int:
-        """Alerts about the patient not yet resolved."""
-        return int(self._activity(patient).open_alerts)
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_open_alerts(self, patient: Any) -> int | None:
+        """Alerts about the patient not yet resolved; null for patients and caregivers, who
+        see no clinical alerts."""
+        return self._activity(patient).open_alerts
 
     def _activity(self, patient: Any) -> Any:
         return self.context["activity"][patient.pk]

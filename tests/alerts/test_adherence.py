@@ -541,11 +541,12 @@ def test_running_the_job_twice_adds_nothing(world, library):
 
 # --- A fixed number of queries per batch ------------------------------------------------------
 
-# Patients; weeks already evaluated; savepoint; programmes; overrides; sessions; previous
-# weeks; insert weeks (8). Decline rules: overrides, assessments, sessions (3). Alerts:
-# existing, insert, read back, care teams (4). Notifications, once for alerts and once for
-# advice: existing, insert, read back, insert deliveries, delivery ids (2 x 5). Release (1).
-BATCH_QUERIES = 26
+# Patients; weeks already evaluated; savepoint; programmes; overrides; sessions; last session
+# before the window; programme (re)starts; previous weeks; insert weeks (10). Decline rules:
+# overrides, assessments, sessions (3). Alerts: existing, insert, read back, care teams (4).
+# Notifications, once for alerts and once for advice: existing, insert, read back, insert
+# deliveries, delivery ids (2 x 5). Release (1).
+BATCH_QUERIES = 28
 
 
 @pytest.mark.parametrize("n", [3, 30])

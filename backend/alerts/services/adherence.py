@@ -9,11 +9,12 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
+from django.db.models import Max
 
 from backend.accounts.models import PatientProfile
 from backend.alerts.models import NotificationKind, WeeklyAdherence
@@ -21,7 +22,7 @@ from backend.alerts.rules import overrides_for, params
 from backend.alerts.services.alerting import Audience, Finding, alerts_raise
 from backend.alerts.services.decline import decline_findings
 from backend.alerts.services.notifications import Message, Outgoing, notifications_send_many
-from backend.exercise.models import ProgrammeStatus, SessionLog
+from backend.exercise.models import ProgrammeEvent, ProgrammeStatus, SessionLog
 from backend.exercise.selectors import (
     SESSION_WEIGHT,
     local_week_start,
@@ -31,6 +32,7 @@ from backend.exercise.selectors import (
 
 logger = logging.getLogger(__name__)
 BATCH_SIZE = 500
+CATCH_UP_WEEKS = 8  # after an outage, ended weeks up to this many back are evaluated
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,23 @@ def _evaluate_batch(
         started_at__lt=latest,
     ).values_list("patient_id", "started_at", "completion"):
         sessions[patient_id].append((started_at, completion))
+    # A-3 needs the last session however old, and when the programme was last (re)started:
+    # a gap counts from whichever is later, so days spent paused are never "missed".
+    last_before_window = dict(
+        SessionLog.objects.filter(
+            patient_id__in=ids, deleted_at__isnull=True, started_at__lt=earliest
+        )
+        .values("patient_id")
+        .annotate(last=Max("started_at"))
+        .values_list("patient_id", "last")
+    )
+    activations: dict[int, list[datetime]] = defaultdict(list)
+    for programme_id, at in ProgrammeEvent.objects.filter(
+        programme_id__in=[p.pk for p in programmes.values()],
+        status=ProgrammeStatus.ACTIVE,
+        at__lt=latest,
+    ).values_list("programme_id", "at"):
+        activations[programme_id].append(at)
     # The three weeks before: the previous one for consecutive weeks below, all three to know
     # whether the 28-day window was interrupted by a pause.
     earlier: dict[tuple[int, date], WeeklyAdherence] = {
@@ -101,15 +120,49 @@ def _evaluate_batch(
             version.sessions_per_week_min,
             version.sessions_per_week_max,
         )
+        patient_overrides = overrides.get(pid)
+        row.above_maximum = count > row.target_max
+        week_end = week + timedelta(days=6)
+        a4 = params("A-4", patient_overrides)
+        if row.above_maximum and a4.enabled:  # S suppresses A-1 to A-3 only: overtraining
+            findings.append(  # during a flare's pause matters most
+                Finding(
+                    pid,
+                    "A-4",
+                    a4.urgency,
+                    f"{count} sessions in the week, above the maximum of {row.target_max} "
+                    "(overtraining risk in myositis).",
+                    {
+                        "rule": {"id": "A-4", "version": 1},
+                        "week_start": week.isoformat(),
+                        "timezone": patient.timezone,
+                        "window_utc": [start.isoformat(), end.isoformat()],
+                        "sessions": str(count),
+                        "target_max": row.target_max,
+                        "programme_status": programme.status,
+                    },
+                    week,
+                    week_end,
+                    f"week:{week}",
+                )
+            )
+            advice.append(
+                _advice(
+                    patient,
+                    "A-4",
+                    week,
+                    "Rest matters too",
+                    f"You did {count} sessions last week, more than the {row.target_max} "
+                    "planned. Rest days help muscles recover: keep to your plan this week.",
+                )
+            )
         if programme.status == ProgrammeStatus.PAUSED:
-            row.suppressed = "paused"  # S: paused programmes raise nothing
+            row.suppressed = "paused"  # S: A-1 to A-3 are suppressed while paused
             continue
         if version.start_date > week:  # the programme began during this week
             row.suppressed = "started_mid_week"
             continue
-        patient_overrides = overrides.get(pid)
         row.below_minimum = count < row.target_min
-        row.above_maximum = count > row.target_max
         before = earlier.get((pid, week - timedelta(days=7)))
         row.consecutive_below = (
             (before.consecutive_below if before and before.below_minimum else 0) + 1
@@ -135,7 +188,6 @@ def _evaluate_batch(
             "consecutive_below": row.consecutive_below,
             "sessions_28_days": str(last_28),
         }
-        week_end = week + timedelta(days=6)
         a1 = params("A-1", patient_overrides)
         if row.below_minimum and a1.enabled:
             advice.append(
@@ -175,52 +227,31 @@ def _evaluate_batch(
                 )
             )
         a3 = params("A-3", patient_overrides)
-        gap = timedelta(days=a3["days_without_session"])
-        recent = [at for at, _ in sessions[pid] if end - gap <= at < end]
-        if a3.enabled and not recent and version.start_date <= (end - gap).date():
-            last = max((at for at, _ in sessions[pid] if at < end), default=None)
+        last_session = max(
+            (at for at, _ in sessions[pid] if at < end), default=last_before_window.get(pid)
+        )
+        started = datetime.combine(version.start_date, time.min, tzinfo=zones[pid])
+        restarts = [at for at in activations[programme.pk] if at < end]
+        gap_start = max([started, *restarts, *([last_session] if last_session else [])])
+        if a3.enabled and end - gap_start >= timedelta(days=a3["days_without_session"]):
             findings.append(
                 Finding(
                     pid,
                     "A-3",
                     a3.urgency,
-                    f"No session for {a3['days_without_session']} days or more "
-                    "(illness or flare?).",
+                    f"No session for {(end - gap_start).days} days "
+                    f"(rule: {a3['days_without_session']}); illness or flare?",
                     {
                         **evidence,
                         "rule": {"id": "A-3", "version": 1},
                         "thresholds": a3.values,
-                        "last_session_at": last.isoformat() if last else None,
+                        "last_session_at": last_session.isoformat() if last_session else None,
+                        "counted_from": gap_start.isoformat(),
                     },
-                    (end - gap).date(),
+                    gap_start.date(),
                     week_end,
-                    f"since:{last.date() if last else version.start_date}",
+                    f"since:{gap_start.isoformat()}",  # one alert per gap, however long
                     Audience.PHYSIO_AND_NURSE,
-                )
-            )
-        a4 = params("A-4", patient_overrides)
-        if row.above_maximum and a4.enabled:
-            findings.append(
-                Finding(
-                    pid,
-                    "A-4",
-                    a4.urgency,
-                    f"{count} sessions in the week, above the maximum of {row.target_max} "
-                    "(overtraining risk in myositis).",
-                    {**evidence, "rule": {"id": "A-4", "version": 1}},
-                    week,
-                    week_end,
-                    f"week:{week}",
-                )
-            )
-            advice.append(
-                _advice(
-                    patient,
-                    "A-4",
-                    week,
-                    "Rest matters too",
-                    f"You did {count} sessions last week, more than the {row.target_max} planned. "
-                    "Rest days help muscles recover: keep to your plan this week.",
                 )
             )
     WeeklyAdherence.objects.bulk_create(rows, ignore_conflicts=True)
@@ -241,36 +272,56 @@ def _batches(patients: Iterator[PatientProfile]) -> Iterator[list[PatientProfile
         yield batch
 
 
+def _weeks_due(
+    batch: list[PatientProfile], now: datetime, week_start: date | None
+) -> list[dict[int, date]]:
+    """The weeks to evaluate for a batch, oldest first (so consecutive weeks chain). With an
+    explicit week, that week; otherwise each patient's ended weeks since their last evaluated
+    one, up to CATCH_UP_WEEKS, so a job that was down for a while misses none."""
+    zones = {p.pk: ZoneInfo(p.timezone) for p in batch}
+    ended = {pid: last_completed_week(now, zone) for pid, zone in zones.items()}
+    if week_start is not None:
+        # A week is evaluated only once it has ended in the patient's own time zone.
+        return [{pid: week_start for pid, last in ended.items() if week_start <= last}]
+    last_done = dict(
+        WeeklyAdherence.objects.filter(patient_id__in=zones)
+        .values("patient_id")
+        .annotate(last=Max("week_start"))
+        .values_list("patient_id", "last")
+    )
+    rounds = []
+    for weeks_back in range(CATCH_UP_WEEKS - 1, -1, -1):
+        week_of = {}
+        for pid, last in ended.items():
+            week = last - timedelta(weeks=weeks_back)
+            previous = last_done.get(pid)
+            if (previous is None and weeks_back == 0) or (previous and week > previous):
+                week_of[pid] = week
+        rounds.append(week_of)
+    return rounds
+
+
 def adherence_evaluate(
     *, now: datetime, week_start: date | None = None, patient_ids: list[int] | None = None
 ) -> BatchResult:
     """Evaluates `week_start` (a Monday) for the given or all patients, or, without it, each
-    patient's last completed local week that has not been evaluated yet. Safe to repeat."""
+    patient's ended local weeks not evaluated yet. Safe to repeat."""
     patients = PatientProfile.objects.select_related("user").order_by("pk")
     if patient_ids is not None:
         patients = patients.filter(pk__in=patient_ids)
     total = BatchResult(0, 0)
     for batch in _batches(patients.iterator(chunk_size=BATCH_SIZE)):
-        zones_of = {p.pk: ZoneInfo(p.timezone) for p in batch}
-        week_of = {
-            p.pk: week_start or last_completed_week(now, ZoneInfo(p.timezone)) for p in batch
-        }
-        # A week is evaluated only once it has ended in the patient's own time zone.
-        week_of = {
-            pid: week
-            for pid, week in week_of.items()
-            if week <= last_completed_week(now, zones_of[pid])
-        }
-        done = set(
-            WeeklyAdherence.objects.filter(
-                patient_id__in=week_of, week_start__in=set(week_of.values())
-            ).values_list("patient_id", "week_start")
-        )
-        todo = [p for p in batch if p.pk in week_of and (p.pk, week_of[p.pk]) not in done]
-        if not todo:
-            continue
-        with transaction.atomic():
-            result = _evaluate_batch(todo, week_of, now)
-        total = BatchResult(total.evaluated + result.evaluated, total.alerts + result.alerts)
+        for week_of in _weeks_due(batch, now, week_start):
+            done = set(
+                WeeklyAdherence.objects.filter(
+                    patient_id__in=week_of, week_start__in=set(week_of.values())
+                ).values_list("patient_id", "week_start")
+            )
+            todo = [p for p in batch if p.pk in week_of and (p.pk, week_of[p.pk]) not in done]
+            if not todo:
+                continue
+            with transaction.atomic():
+                result = _evaluate_batch(todo, week_of, now)
+            total = BatchResult(total.evaluated + result.evaluated, total.alerts + result.alerts)
     logger.info("adherence: %d patient-weeks evaluated, %d alerts", total.evaluated, total.alerts)
     return total

@@ -13,7 +13,10 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from backend.alerts.models import Alert
+from django.db import transaction
+from django.utils import timezone
+
+from backend.alerts.models import Alert, DeclineCheck
 from backend.alerts.rules import Params, overrides_for, params
 from backend.alerts.services.alerting import Audience, Finding, alerts_raise
 from backend.exercise.measures import Measure, Setting
@@ -345,6 +348,43 @@ def decline_findings(*, patient_ids: list[int], now: datetime) -> list[Finding]:
 
 def decline_evaluate(*, patient_ids: list[int], now: datetime) -> list[Alert]:
     return alerts_raise(decline_findings(patient_ids=patient_ids, now=now))
+
+
+STALE_CHECK = timedelta(minutes=2)
+
+
+def decline_check_request(*, patient_id: int) -> None:
+    """Records, in the caller's transaction, that the patient's decline rules must run, and
+    asks a worker to run them after commit. If the broker is down the row waits for the
+    sweeper: the check is delayed, never lost."""
+    from backend.alerts.tasks import evaluate_decline
+
+    DeclineCheck.objects.bulk_create(
+        [DeclineCheck(patient_id=patient_id, requested_at=timezone.now())],
+        update_conflicts=True,
+        unique_fields=["patient"],
+        update_fields=["requested_at"],
+    )
+    transaction.on_commit(lambda: evaluate_decline.delay(patient_id), robust=True)
+
+
+def decline_checks_run(*, patient_ids: list[int], now: datetime) -> list[Alert]:
+    """Evaluates, then clears the requests made up to `now` (a newer one stays for later)."""
+    with transaction.atomic():
+        alerts = decline_evaluate(patient_ids=patient_ids, now=now)
+        DeclineCheck.objects.filter(patient_id__in=patient_ids, requested_at__lte=now).delete()
+    return alerts
+
+
+def decline_checks_sweep(*, now: datetime, batch_size: int = 500) -> int:
+    waiting = list(
+        DeclineCheck.objects.filter(requested_at__lt=now - STALE_CHECK)
+        .order_by("requested_at")
+        .values_list("patient_id", flat=True)[:5000]
+    )
+    for start in range(0, len(waiting), batch_size):
+        decline_checks_run(patient_ids=waiting[start : start + batch_size], now=now)
+    return len(waiting)
 
 
 def kidney_overdue_findings(*, patient_ids: list[int], now: datetime) -> list[Finding]:

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from backend.accounts.models import PushDevice
@@ -19,6 +19,7 @@ from backend.alerts.push import push_sender
 logger = logging.getLogger(__name__)
 
 STALE_PENDING = timedelta(minutes=1)  # older pending rows missed their task (broker down?)
+MAX_ATTEMPTS = 6  # counted in the database, whoever (task retry or sweeper) makes the attempt
 STALE_SENDING = timedelta(minutes=15)  # a worker died mid-send: never resend (at most once)
 
 
@@ -104,9 +105,18 @@ def delivery_send(*, delivery_id: int) -> str:
     try:
         return _push(delivery) if delivery.channel == Channel.PUSH else _email(delivery)
     except TransientDeliveryError as error:
-        # Released for the retry; nothing was delivered on this channel.
+        if delivery.attempts >= MAX_ATTEMPTS:
+            return _finish(delivery, DeliveryStatus.FAILED, f"gave up: {error}")
+        # Released for a later attempt (not before the backoff); nothing was delivered.
+        delivery.next_attempt_at = timezone.now() + retry_delay(delivery.attempts)
+        delivery.save(update_fields=["next_attempt_at"])
         _finish(delivery, DeliveryStatus.PENDING, str(error))
         raise
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """10 s, 20 s, 40 s … at most 10 minutes: far below the broker's visibility timeout."""
+    return timedelta(seconds=min(10 * 2 ** max(attempts - 1, 0), 600))
 
 
 def delivery_give_up(*, delivery_id: int, error: str) -> None:
@@ -121,8 +131,7 @@ def deliveries_sweep(*, now: datetime) -> list[int]:
     NotificationDelivery.objects.filter(
         status=DeliveryStatus.SENDING, claimed_at__lt=now - STALE_SENDING
     ).update(status=DeliveryStatus.FAILED, last_error="interrupted while sending; not resent")
-    return list(
-        NotificationDelivery.objects.filter(
-            status=DeliveryStatus.PENDING, created_at__lt=now - STALE_PENDING
-        ).values_list("id", flat=True)[:5000]
-    )
+    waiting = NotificationDelivery.objects.filter(status=DeliveryStatus.PENDING)
+    never_tried = Q(next_attempt_at__isnull=True, created_at__lt=now - STALE_PENDING)
+    backoff_over = Q(next_attempt_at__lte=now)
+    return list(waiting.filter(never_tried | backoff_over).values_list("id", flat=True)[:5000])

@@ -18,13 +18,15 @@ from django.db import transaction
 from django.db.models import Q
 
 from backend.accounts.models import CaregiverLink, PatientProfile, User
-from backend.alerts.models import NotificationKind, Reminder, ReminderKind
+from backend.alerts.models import JobCheckpoint, NotificationKind, Reminder, ReminderKind
 from backend.alerts.rules import overrides_for, params
 from backend.alerts.services.notifications import Message, Outgoing, notifications_send_many
 from backend.exercise.models import Programme, ProgrammeStatus, SessionLog
 from backend.exercise.selectors import SESSION_WEIGHT, local_week_start, week_bounds
 
-DEFAULT_WINDOW = timedelta(minutes=60)  # a run this late still sends; later ones do not
+DEFAULT_WINDOW = timedelta(minutes=60)  # every run looks back at least this far
+MAX_CATCH_UP = timedelta(hours=12)  # after an outage, and never before the local day began
+CHECKPOINT = "reminders"
 THURSDAY, SATURDAY = 4, 6
 
 TEXT = {
@@ -68,8 +70,12 @@ def _quiet(d: Due) -> bool:
 
 
 def _windows(zone: ZoneInfo, since: datetime, until: datetime) -> list[tuple[date, Q]]:
-    """The local (date, reminder_time range) pairs between two instants in a zone."""
+    """The local (date, reminder_time range) pairs between two instants in a zone. A window
+    longer than usual (catching up after an outage) starts no earlier than the local day:
+    yesterday's reminder is not sent today."""
     first, last = since.astimezone(zone), until.astimezone(zone)
+    if until - since > DEFAULT_WINDOW and first.date() != last.date():
+        first = datetime.combine(last.date(), time.min, tzinfo=zone) - timedelta(microseconds=1)
     if first.date() == last.date():
         return [(last.date(), Q(reminder_time__gt=first.time(), reminder_time__lte=last.time()))]
     return [
@@ -102,7 +108,8 @@ def _sun_due(at: datetime, window: timedelta) -> list[Due]:
         when = time.fromisoformat(rule["time"])
         for local_date, _ in _windows(zone, at - window, at):
             moment = datetime.combine(local_date, when, tzinfo=zone)
-            if at - window < moment <= at and local_date.month in rule["months"]:
+            outdoor = local_date.isoweekday() in rule["outdoor_weekdays"]
+            if at - window < moment <= at and (outdoor or local_date.month in rule["months"]):
                 due.append(Due(patient, local_date, when, local_now))
     return due
 
@@ -146,9 +153,29 @@ def _kinds(d: Due, count: Decimal, low: int, high: int) -> list[str]:
     return []
 
 
-@transaction.atomic
-def reminders_run(*, at: datetime, window: timedelta = DEFAULT_WINDOW) -> int:
-    """Sends the reminders due in (at - window, at]; returns how many were new."""
+def _since(at: datetime) -> datetime:
+    """From the last completed run (kept in the database), at least DEFAULT_WINDOW back."""
+    checkpoint = JobCheckpoint.objects.filter(name=CHECKPOINT).first()
+    since = at - DEFAULT_WINDOW
+    if checkpoint is not None and checkpoint.completed_until < since:
+        since = max(checkpoint.completed_until, at - MAX_CATCH_UP)
+    return since
+
+
+def reminders_run(*, at: datetime) -> int:
+    """Sends the reminders that fell due since the last run (at least the last hour), up to
+    `at`; returns how many were new."""
+    with transaction.atomic():
+        sent = _send_due(at, at - _since(at))
+        # Only forward: an operator's run for an earlier --at must not rewind it.
+        JobCheckpoint.objects.get_or_create(name=CHECKPOINT, defaults={"completed_until": at})
+        JobCheckpoint.objects.filter(name=CHECKPOINT, completed_until__lt=at).update(
+            completed_until=at
+        )
+    return sent
+
+
+def _send_due(at: datetime, window: timedelta) -> int:
     due, sun = _due(at, window), _sun_due(at, window)
     patient_ids = list({d.patient.pk for d in due + sun})
     active = {

@@ -17,7 +17,7 @@ TIER_RULES = {
     SymptomTier.SAME_DAY: ("SYM-2", Audience.PHYSIO_AND_NURSE),
     SymptomTier.ROUTINE: ("SYM-3", Audience.PHYSIO),
 }
-PAUSING_TIERS = frozenset({SymptomTier.EMERGENCY, SymptomTier.SAME_DAY})
+PAUSING_RULES = frozenset({"SYM-1", "SYM-2"})
 
 
 def symptom_findings(session: SessionLog) -> list[Finding]:
@@ -61,8 +61,9 @@ def symptom_alerts_raise(*, session: SessionLog) -> list[Alert]:
 
     findings = symptom_findings(session)
     alerts = alerts_raise(findings)
-    tiers = {SYMPTOM_TIERS[code] for code in session.symptoms}
-    if tiers & PAUSING_TIERS:
+    # Only a newly raised tier 1-2 alert pauses: editing the note of a log whose red flag a
+    # clinician has already reviewed must not pause the programme they resumed.
+    if any(alert.rule_id in PAUSING_RULES for alert in alerts):
         programme_pause_for_red_flag(
             programme=session.programme,
             note="Paused after a red-flag symptom; a clinician must review before resuming.",

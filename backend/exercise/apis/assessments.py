@@ -83,7 +83,9 @@ class PatientOverviewApi(PatientListCreateApi):
         and last pain score (a fixed number of queries whatever the page holds)."""
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         assert page is not None  # noqa: S101  # the API always paginates lists
-        activity = selectors.patient_activity(page, now=timezone.now())
+        activity = selectors.patient_activity(
+            page, now=timezone.now(), with_alerts=current_user(request).is_clinician
+        )
         rows = PatientOverviewOutput(page, many=True, context={"activity": activity}).data
         return self.get_paginated_response(rows)
 

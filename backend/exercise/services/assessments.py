@@ -8,16 +8,11 @@ from typing import Any
 from django.db import transaction
 
 from backend.accounts.models import PatientProfile, Role, User
+from backend.alerts.services.decline import decline_check_request
 from backend.core.errors import DomainError
 from backend.exercise.measures import ITEM_KEYS, MEASURES, MMT8_MAX_SCORES, Measure, Setting
 from backend.exercise.models import Assessment
 from backend.exercise.services.common import ANY_CLINICIAN, require_not_future
-
-
-def _check_decline(patient_id: int) -> None:
-    from backend.alerts.tasks import evaluate_decline
-
-    evaluate_decline.delay(patient_id)
 
 
 def _value_errors(measure: str, value: Decimal, max_score: int | None) -> list[str]:
@@ -98,7 +93,7 @@ def assessment_record(*, by: User, patient: PatientProfile, data: dict[str, Any]
         errors.update(error.errors or {})
     if errors:
         raise DomainError("The assessment is not valid.", errors=errors)
-    transaction.on_commit(lambda: _check_decline(patient.pk), robust=True)
+    decline_check_request(patient_id=patient.pk)
     return Assessment.objects.create(
         patient=patient,
         measure=measure,

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from backend.accounts.models import PatientProfile, Role, User
+from backend.alerts.services.decline import decline_check_request
 from backend.alerts.services.symptoms import symptom_alerts_raise
 from backend.core.errors import DomainError
 from backend.exercise.codes import SCALE_RANGES
@@ -151,20 +152,13 @@ def session_log_record(*, by: User, patient: PatientProfile, data: dict[str, Any
             progression_evaluate(session=session)
             # Red flags: the alert rows exist before the response is sent (DOMAIN.md 5).
             symptom_alerts_raise(session=session)
-            _after_commit_check_decline(session.patient_id)
+            decline_check_request(patient_id=session.patient_id)
     except IntegrityError:
         existing = SessionLog.objects.filter(patient=patient, client_id=data["client_id"]).first()
         if existing is None:
             raise
         return Recorded(existing, created=False)
     return Recorded(session, created=True)
-
-
-def _after_commit_check_decline(patient_id: int) -> None:
-    from backend.alerts.tasks import evaluate_decline
-
-    # robust: a broker outage must not fail the patient's upload; the weekly job re-checks.
-    transaction.on_commit(lambda: evaluate_decline.delay(patient_id), robust=True)
 
 
 def _snapshot(session: SessionLog) -> dict[str, Any]:
@@ -230,7 +224,7 @@ def session_log_update(*, session: SessionLog, by: User, changes: dict[str, Any]
         _write_results(session, changes["results"], items)
     # A symptom added in a correction is as urgent as one in a new log (one alert per tier).
     symptom_alerts_raise(session=session)
-    _after_commit_check_decline(session.patient_id)
+    decline_check_request(patient_id=session.patient_id)
     return session
 
 
