@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
 .PHONY: run test install migrate seed lint typecheck migrations-check schema schema-check \
-        check-deploy ci clean
+        check-deploy bench bench-quick ci clean
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -67,6 +67,13 @@ check-deploy: $(STAMP)
 	DJANGO_DEBUG=0 DJANGO_SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') \
 	DJANGO_ALLOWED_HOSTS=api.physiotrack.example \
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
+
+## bench: every scenario of docs/benchmarks.md on PostgreSQL and Redis (about 15 minutes);
+## bench-quick: the same, smaller (under 3 minutes). Both install wrk if it is missing.
+bench bench-quick: $(STAMP)
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk) \
+		|| (echo "install wrk (apt-get install wrk)"; exit 1)
+	$(BIN)/python -m bench.run $(if $(filter bench-quick,$@),--quick,)
 
 ci: test lint typecheck migrations-check schema-check check-deploy
 

@@ -25,6 +25,9 @@ def _database_url() -> str:
 
 @contextmanager
 def celery_worker(**extra_env: str) -> Iterator[subprocess.Popen[bytes]]:
+    from config.celery import app
+
+    app.control.purge()  # tasks left in the broker by earlier runs are not this test's
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings_test",

@@ -284,3 +284,19 @@ def test_updated_since_returns_only_what_changed(world, library, client_for, pro
     after = client.get(f"/api/v1/programmes/?updated_since={stamp}").json()["count"]
 
     assert (before, after) == (0, 1)
+
+
+def test_an_edit_to_a_prescribed_exercise_changes_the_etag(world, library, client_for, programme):
+    patient = client_for(world.patient.user)
+    first = patient.get("/api/v1/programmes/current/")
+    curl = library["curl"]
+    curl.organisation = world.org  # an organisation's own exercise, editable by its clinicians
+    curl.save()
+
+    client_for(world.physio).patch(
+        f"/api/v1/exercises/{curl.pk}/", {"safety_notes": "Keep the elbow away from the nodule"}
+    )
+    again = patient.get("/api/v1/programmes/current/", HTTP_IF_NONE_MATCH=first["ETag"])
+
+    assert again.status_code == 200
+    assert again.json()["version"]["items"][1]["exercise"]["safety_notes"].startswith("Keep")

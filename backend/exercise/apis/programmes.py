@@ -7,7 +7,6 @@ from django.utils.http import parse_etags
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -82,8 +81,27 @@ class ProgrammeListCreateApi(generics.ListAPIView):
         return Response(PrescribedOutput(body).data, status=status.HTTP_201_CREATED)
 
 
-def _etag(body: bytes) -> str:
-    return f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+# Bump when ProgrammeOutput's shape changes, so phones holding an old ETag refetch.
+RESPONSE_SHAPE = "1"
+
+
+def _etag(programme: Programme) -> str:
+    """From what the response is made of, without rendering it: the programme row (its
+    updated_at moves on every revision and status change), the version in force, and each
+    exercise shown (an edit to the library moves its updated_at)."""
+    version = programme.current_version
+    parts = [
+        RESPONSE_SHAPE,
+        str(programme.pk),
+        programme.updated_at.isoformat(),
+        str(programme.current_version_id),
+    ]
+    if version is not None:
+        parts += [
+            f"{item.exercise_id}@{item.exercise.updated_at.isoformat()}"
+            for item in version.items.all()
+        ]
+    return f'"{hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]}"'
 
 
 @extend_schema(tags=["programmes"])
@@ -99,8 +117,7 @@ class ProgrammeCurrentApi(APIView):
         query.is_valid(raise_exception=True)
         patient_id = query.validated_data.get("patient")
         programme = selectors.programme_current(viewer=current_user(request), patient_id=patient_id)
-        body = JSONRenderer().render(ProgrammeOutput(programme).data)
-        etag = _etag(body)
+        etag = _etag(programme)
         if etag in parse_etags(request.headers.get("If-None-Match", "")):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
         response = Response(ProgrammeOutput(programme).data, headers={"ETag": etag})

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from backend.accounts.models import CareTeamMembership, CareTeamRole, User
@@ -30,6 +33,7 @@ SESSIONS_NEEDED = 2
 MAX_PAIN_RISE = 2  # a rise of this many points or more disqualifies a session
 LOAD_STEP = Decimal("0.075")  # +5-10 %: propose the middle, rounded to 0.5 kg
 MAX_SETS = 5
+RECENT_WINDOW = timedelta(days=42)
 
 
 def _session_qualifies(session: SessionLog) -> tuple[bool, dict[str, Any]]:
@@ -88,8 +92,20 @@ def progression_evaluate(*, session: SessionLog) -> list[ProgressionProposal]:
         SessionItemResult.objects.filter(
             session__patient_id=session.patient_id,
             session__deleted_at__isnull=True,
+            # Bounded, so a log costs the same after years of history; sessions older than
+            # this are no evidence for progressing today anyway.
+            session__started_at__gte=session.started_at - RECENT_WINDOW,
             item_id__in=items,
         )
+        # Only each item's newest results: a fixed amount of work however many logs exist.
+        .annotate(
+            newest=Window(
+                RowNumber(),
+                partition_by=[F("item_id")],
+                order_by=[F("session__started_at").desc(), F("session_id").desc()],
+            )
+        )
+        .filter(newest__lte=SESSIONS_NEEDED)
         .select_related("session")
         .order_by("item_id", "-session__started_at")
     )
