@@ -65,14 +65,6 @@ def patient_get(*, viewer: User, patient_id: int) -> PatientProfile:
     return get_object_or_404(patient_profiles_with_team(viewer), pk=patient_id)
 
 
-def patients_acted_for(caregiver: User) -> QuerySet[PatientProfile]:
-    return (
-        patients_visible_to(caregiver).select_related("user")
-        if caregiver.role == Role.CAREGIVER
-        else PatientProfile.objects.none()
-    )
-
-
 def devices_of(user: User) -> QuerySet[PushDevice]:
     return PushDevice.objects.filter(user=user)
 

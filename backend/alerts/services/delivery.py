@@ -119,12 +119,6 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(10 * 2 ** max(attempts - 1, 0), 600))
 
 
-def delivery_give_up(*, delivery_id: int, error: str) -> None:
-    NotificationDelivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING).update(
-        status=DeliveryStatus.FAILED, last_error=f"gave up: {error}"[:500]
-    )
-
-
 def deliveries_sweep(*, now: datetime) -> list[int]:
     """Pending deliveries whose task never ran (e.g. the broker was down at commit time), and
     marks interrupted sends failed rather than risk sending twice."""
