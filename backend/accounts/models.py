@@ -123,10 +123,6 @@ class PatientProfile(models.Model):
     def __str__(self) -> str:
         return self.user.display_name
 
-    @property
-    def organisation_id(self) -> int | None:
-        return self.user.organisation_id
-
 
 class CareTeamMembership(models.Model):
     """One clinician on one patient's care team, with the role they play there."""

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -23,6 +24,7 @@ from backend.exercise.models import (
     Assessment,
     Exercise,
     Programme,
+    ProgrammeEvent,
     ProgrammeItem,
     ProgrammeStatus,
     ProgrammeVersion,
@@ -180,9 +182,12 @@ def assessment_trend(patient: PatientProfile) -> list[Series]:
 # --- Weeks in the patient's own time zone ---------------------------------------------------
 
 
+def week_monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
 def local_week_start(moment: datetime, zone: ZoneInfo) -> date:
-    local = timezone.localtime(moment, zone).date()
-    return local - timedelta(days=local.weekday())
+    return week_monday(timezone.localtime(moment, zone).date())
 
 
 def week_bounds(monday: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
@@ -318,3 +323,83 @@ def session_trend(
             "effort_value",
         )
     )
+
+
+# --- Batch reads for the alert engine's jobs --------------------------------------------------
+# System jobs (no viewer) read a batch of patients at once; each is one query for the batch.
+
+
+def session_completions(
+    patient_ids: Iterable[int], *, since: datetime, until: datetime | None = None
+) -> dict[int, list[tuple[datetime, str]]]:
+    sessions = SessionLog.objects.filter(
+        patient_id__in=patient_ids, deleted_at__isnull=True, started_at__gte=since
+    )
+    if until is not None:
+        sessions = sessions.filter(started_at__lt=until)
+    found: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
+    for patient_id, started_at, completion in sessions.values_list(
+        "patient_id", "started_at", "completion"
+    ):
+        found[patient_id].append((started_at, completion))
+    return found
+
+
+def last_session_before(patient_ids: Iterable[int], *, before: datetime) -> dict[int, datetime]:
+    return dict(
+        SessionLog.objects.filter(
+            patient_id__in=patient_ids, deleted_at__isnull=True, started_at__lt=before
+        )
+        .values("patient_id")
+        .annotate(last=Max("started_at"))
+        .values_list("patient_id", "last")
+    )
+
+
+def programme_starts(
+    programme_ids: Iterable[int], *, before: datetime
+) -> dict[int, list[datetime]]:
+    """When each programme was started or resumed."""
+    starts: dict[int, list[datetime]] = defaultdict(list)
+    for programme_id, at in ProgrammeEvent.objects.filter(
+        programme_id__in=programme_ids, status=ProgrammeStatus.ACTIVE, at__lt=before
+    ).values_list("programme_id", "at"):
+        starts[programme_id].append(at)
+    return starts
+
+
+def active_programmes(patient_ids: Iterable[int]) -> dict[int, Programme]:
+    return {
+        programme.patient_id: programme
+        for programme in Programme.objects.filter(
+            patient_id__in=patient_ids, status=ProgrammeStatus.ACTIVE
+        ).select_related("current_version")
+    }
+
+
+def assessments_in_order(
+    patient_ids: Iterable[int], *, measures: Iterable[str], until: datetime | None = None
+) -> QuerySet[Assessment]:
+    assessments = Assessment.objects.filter(patient_id__in=patient_ids, measure__in=measures)
+    if until is not None:
+        assessments = assessments.filter(measured_at__lte=until)
+    return assessments.order_by("measured_at", "id")
+
+
+def session_scores(
+    patient_ids: Iterable[int], *, since: datetime, until: datetime
+) -> dict[int, list[SessionLog]]:
+    """Pain and fatigue of each patient's logs in the window, oldest first."""
+    found: dict[int, list[SessionLog]] = defaultdict(list)
+    for session in (
+        SessionLog.objects.filter(
+            patient_id__in=patient_ids,
+            deleted_at__isnull=True,
+            started_at__gte=since,
+            started_at__lte=until,
+        )
+        .only("id", "patient_id", "started_at", "pain_after", "fatigue")
+        .order_by("started_at", "id")
+    ):
+        found[session.patient_id].append(session)
+    return found

@@ -6,7 +6,6 @@ of queries per batch whatever it holds. Results are stored per patient and week.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -22,11 +21,14 @@ from backend.alerts.rules import overrides_for, params
 from backend.alerts.services.alerting import Audience, Finding, alerts_raise
 from backend.alerts.services.decline import decline_findings
 from backend.alerts.services.notifications import Message, Outgoing, notifications_send_many
-from backend.exercise.models import ProgrammeEvent, ProgrammeStatus, SessionLog
+from backend.exercise.models import ProgrammeStatus
 from backend.exercise.selectors import (
     SESSION_WEIGHT,
+    last_session_before,
     local_week_start,
+    programme_starts,
     programmes_in_force,
+    session_completions,
     week_bounds,
 )
 
@@ -67,31 +69,11 @@ def _evaluate_batch(
     bounds = {p.pk: week_bounds(week_of[p.pk], zones[p.pk]) for p in patients}
     earliest = min(start for start, _ in bounds.values()) - timedelta(days=28)
     latest = max(end for _, end in bounds.values())
-    sessions: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
-    for patient_id, started_at, completion in SessionLog.objects.filter(
-        patient_id__in=ids,
-        deleted_at__isnull=True,
-        started_at__gte=earliest,
-        started_at__lt=latest,
-    ).values_list("patient_id", "started_at", "completion"):
-        sessions[patient_id].append((started_at, completion))
+    sessions = session_completions(ids, since=earliest, until=latest)
     # A-3 needs the last session however old, and when the programme was last (re)started:
     # a gap counts from whichever is later, so days spent paused are never "missed".
-    last_before_window = dict(
-        SessionLog.objects.filter(
-            patient_id__in=ids, deleted_at__isnull=True, started_at__lt=earliest
-        )
-        .values("patient_id")
-        .annotate(last=Max("started_at"))
-        .values_list("patient_id", "last")
-    )
-    activations: dict[int, list[datetime]] = defaultdict(list)
-    for programme_id, at in ProgrammeEvent.objects.filter(
-        programme_id__in=[p.pk for p in programmes.values()],
-        status=ProgrammeStatus.ACTIVE,
-        at__lt=latest,
-    ).values_list("programme_id", "at"):
-        activations[programme_id].append(at)
+    last_before_window = last_session_before(ids, before=earliest)
+    activations = programme_starts([p.pk for p in programmes.values()], before=latest)
     # The three weeks before: the previous one for consecutive weeks below, all three to know
     # whether the 28-day window was interrupted by a pause.
     earlier: dict[tuple[int, date], WeeklyAdherence] = {

@@ -21,6 +21,7 @@ from backend.alerts.rules import Params, overrides_for, params
 from backend.alerts.services.alerting import Audience, Finding, alerts_raise
 from backend.exercise.measures import Measure, Setting
 from backend.exercise.models import Assessment, SessionLog
+from backend.exercise.selectors import assessments_in_order, session_scores
 
 ASSESSED = [Measure.CMAS, Measure.MMT8, Measure.CHAQ, Measure.STS30, Measure.TUG, Measure.EGFR]
 SESSION_WINDOW = timedelta(days=28)
@@ -309,22 +310,9 @@ def decline_findings(*, patient_ids: list[int], now: datetime) -> list[Finding]:
     """Every FD and KID-1/2 finding for a batch of patients: three queries in all."""
     overrides = overrides_for(patient_ids)
     series: dict[int, dict[tuple[str, str], Series]] = defaultdict(lambda: defaultdict(list))
-    for assessment in Assessment.objects.filter(
-        patient_id__in=patient_ids, measure__in=ASSESSED, measured_at__lte=now
-    ).order_by("measured_at", "id"):
+    for assessment in assessments_in_order(patient_ids, measures=ASSESSED, until=now):
         series[assessment.patient_id][(assessment.measure, assessment.setting)].append(assessment)
-    sessions: dict[int, list[SessionLog]] = defaultdict(list)
-    for session in (
-        SessionLog.objects.filter(
-            patient_id__in=patient_ids,
-            deleted_at__isnull=True,
-            started_at__gte=now - SESSION_WINDOW,
-            started_at__lte=now,
-        )
-        .only("id", "patient_id", "started_at", "pain_after", "fatigue")
-        .order_by("started_at", "id")
-    ):
-        sessions[session.patient_id].append(session)
+    sessions = session_scores(patient_ids, since=now - SESSION_WINDOW, until=now)
     findings = []
     for patient_id in patient_ids:
         patient_overrides = overrides.get(patient_id)
@@ -398,9 +386,7 @@ def kidney_overdue_findings(*, patient_ids: list[int], now: datetime) -> list[Fi
     if not due:
         return []
     latest: dict[int, Assessment] = {}
-    for assessment in Assessment.objects.filter(
-        patient_id__in=list(due), measure=Measure.EGFR
-    ).order_by("measured_at", "id"):
+    for assessment in assessments_in_order(list(due), measures=[Measure.EGFR]):
         latest[assessment.patient_id] = assessment
     findings = []
     for patient_id, rule in due.items():

@@ -21,8 +21,14 @@ from backend.accounts.models import CaregiverLink, PatientProfile, User
 from backend.alerts.models import JobCheckpoint, NotificationKind, Reminder, ReminderKind
 from backend.alerts.rules import overrides_for, params
 from backend.alerts.services.notifications import Message, Outgoing, notifications_send_many
-from backend.exercise.models import Programme, ProgrammeStatus, SessionLog
-from backend.exercise.selectors import SESSION_WEIGHT, local_week_start, week_bounds
+from backend.exercise.selectors import (
+    SESSION_WEIGHT,
+    active_programmes,
+    local_week_start,
+    session_completions,
+    week_bounds,
+    week_monday,
+)
 
 DEFAULT_WINDOW = timedelta(minutes=60)  # every run looks back at least this far
 MAX_CATCH_UP = timedelta(hours=12)  # after an outage, and never before the local day began
@@ -124,22 +130,17 @@ def overrides_for_sun() -> dict[int, dict[str, dict[str, object]]]:
 def _week_counts(due: list[Due]) -> dict[tuple[int, date], Decimal]:
     """Sessions in each due patient's local week so far: one query for the batch."""
     zone_of = {d.patient.pk: ZoneInfo(d.patient.timezone) for d in due}
-    weeks = {(d.patient.pk, _monday(d.local_date, zone_of[d.patient.pk])) for d in due}
+    weeks = {(d.patient.pk, week_monday(d.local_date)) for d in due}
     if not weeks:
         return {}
     earliest = min(week_bounds(monday, zone_of[pid])[0] for pid, monday in weeks)
     counts: dict[tuple[int, date], Decimal] = defaultdict(Decimal)
-    for patient_id, started_at, completion in SessionLog.objects.filter(
-        patient_id__in=zone_of, deleted_at__isnull=True, started_at__gte=earliest
-    ).values_list("patient_id", "started_at", "completion"):
-        key = (patient_id, local_week_start(started_at, zone_of[patient_id]))
-        if key in weeks:
-            counts[key] += SESSION_WEIGHT.get(completion, Decimal(0))
+    for patient_id, rows in session_completions(zone_of, since=earliest).items():
+        for started_at, completion in rows:
+            key = (patient_id, local_week_start(started_at, zone_of[patient_id]))
+            if key in weeks:
+                counts[key] += SESSION_WEIGHT.get(completion, Decimal(0))
     return counts
-
-
-def _monday(local_date: date, zone: ZoneInfo) -> date:
-    return local_date - timedelta(days=local_date.weekday())
 
 
 def _kinds(d: Due, count: Decimal, low: int, high: int) -> list[str]:
@@ -178,12 +179,8 @@ def reminders_run(*, at: datetime) -> int:
 def _send_due(at: datetime, window: timedelta) -> int:
     due, sun = _due(at, window), _sun_due(at, window)
     patient_ids = list({d.patient.pk for d in due + sun})
-    active = {
-        p.patient_id: p
-        for p in Programme.objects.filter(
-            patient_id__in=patient_ids, status=ProgrammeStatus.ACTIVE
-        ).select_related("current_version")
-    }  # S: no reminder without an active programme (paused, completed or none)
+    # S: no reminder without an active programme (paused, completed or none)
+    active = active_programmes(patient_ids)
     counts = _week_counts(due)
     planned: list[tuple[Due, str]] = []
     for d in due:
@@ -192,7 +189,7 @@ def _send_due(at: datetime, window: timedelta) -> int:
             continue
         if _quiet(d):
             continue
-        monday = _monday(d.local_date, ZoneInfo(d.patient.timezone))
+        monday = week_monday(d.local_date)
         version = programme.current_version
         for kind in _kinds(
             d,

@@ -77,7 +77,9 @@ def _proposed_change(item: ProgrammeItem) -> tuple[str, Decimal, Decimal] | None
     return None
 
 
-def progression_evaluate(*, session: SessionLog) -> list[ProgressionProposal]:
+def progression_evaluate(
+    *, session: SessionLog, items: dict[int, ProgrammeItem] | None = None
+) -> list[ProgressionProposal]:
     """After a log: for each item of the programme's current version whose exercise was done
     fully in the patient's last two sessions, at low effort and without a pain rise, propose
     one change. Runs in the log's transaction; a second run proposes nothing new."""
@@ -87,7 +89,8 @@ def progression_evaluate(*, session: SessionLog) -> list[ProgressionProposal]:
         or session.version_id != programme.current_version_id
     ):
         return []
-    items = {item.pk: item for item in session.version.items.all()}
+    if items is None:
+        items = {item.pk: item for item in session.version.items.all()}
     recent = (
         SessionItemResult.objects.filter(
             session__patient_id=session.patient_id,

@@ -149,7 +149,7 @@ def session_log_record(*, by: User, patient: PatientProfile, data: dict[str, Any
                 **{name: data[name] for name in SESSION_FIELDS if data.get(name) is not None},
             )
             _write_results(session, data.get("results", []), items)
-            progression_evaluate(session=session)
+            progression_evaluate(session=session, items=items)
             # Red flags: the alert rows exist before the response is sent (DOMAIN.md 5).
             symptom_alerts_raise(session=session)
             decline_check_request(patient_id=session.patient_id)
