@@ -8,7 +8,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import Max, OuterRef, Prefetch, Q, QuerySet, Subquery
@@ -134,15 +133,6 @@ def sessions_visible_to(viewer: User, *, include_deleted: bool = False) -> Query
 
 def session_get(*, viewer: User, session_id: int) -> SessionLog:
     return get_object_or_404(sessions_visible_to(viewer), pk=session_id)
-
-
-def session_for_replay(*, patient: PatientProfile, client_id: Any) -> SessionLog:
-    """The stored log (even a deleted one) exactly as the first upload got it back."""
-    return (
-        SessionLog.objects.select_related("version")
-        .prefetch_related("results__item")
-        .get(patient=patient, client_id=client_id)
-    )
 
 
 # --- Assessments ----------------------------------------------------------------------------

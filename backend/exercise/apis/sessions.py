@@ -44,8 +44,7 @@ class SessionFilter(filters.FilterSet):
 def _store(viewer: User, data: dict[str, Any]) -> tuple[SessionLog, bool]:
     patient = patient_for_write(viewer, data.get("patient"))
     recorded = sessions.session_log_record(by=viewer, patient=patient, data=data)
-    stored = selectors.session_for_replay(patient=patient, client_id=recorded.session.client_id)
-    return stored, recorded.created
+    return recorded.session, recorded.created
 
 
 def _sync_one(viewer: User, index: int, payload: Any) -> dict[str, Any]:
