@@ -10,7 +10,15 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db.models import Max, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    prefetch_related_objects,
+)
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -86,9 +94,23 @@ def programme_get(*, viewer: User, programme_id: int, with_items: bool = True) -
 
 
 def programme_current(*, viewer: User, patient_id: int | None) -> Programme:
-    """The patient's programme in force (active, else paused), or 404."""
-    programmes = programmes_visible_to(viewer).filter(
-        status__in=[ProgrammeStatus.ACTIVE, ProgrammeStatus.PAUSED]
+    """The patient's programme in force (active, else paused), or 404. Without its items
+    (`programme_items_load` adds them): a conditional GET needs only `exercises_changed_at`,
+    the newest edit to any exercise of the version in force."""
+    exercises_changed_at = (
+        ProgrammeItem.objects.filter(version_id=OuterRef("current_version_id"))
+        .order_by()
+        .values("version_id")
+        .annotate(newest=Max("exercise__updated_at"))
+        .values("newest")
+    )
+    programmes = (
+        programmes_visible_to(viewer)
+        .filter(status__in=[ProgrammeStatus.ACTIVE, ProgrammeStatus.PAUSED])
+        .select_related(None)
+        .select_related("current_version")
+        .prefetch_related(None)
+        .annotate(exercises_changed_at=Subquery(exercises_changed_at))
     )
     if patient_id is not None:
         programmes = programmes.filter(patient_id=patient_id)
@@ -101,6 +123,11 @@ def programme_current(*, viewer: User, patient_id: int | None) -> Programme:
     if not found:
         raise Http404("No programme in force.")
     return found[0]
+
+
+def programme_items_load(programme: Programme) -> None:
+    """The items of the version in force, with their exercises, as programmes_visible_to has."""
+    prefetch_related_objects([programme], _items_prefetch("current_version__"))
 
 
 def versions_of(programme: Programme) -> QuerySet[ProgrammeVersion]:

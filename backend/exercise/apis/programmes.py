@@ -3,6 +3,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from django.core.cache import caches
 from django.utils.http import parse_etags
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -82,26 +83,35 @@ class ProgrammeListCreateApi(generics.ListAPIView):
 
 
 # Bump when ProgrammeOutput's shape changes, so phones holding an old ETag refetch.
-RESPONSE_SHAPE = "1"
+RESPONSE_SHAPE = "2"
 
 
 def _etag(programme: Programme) -> str:
-    """From what the response is made of, without rendering it: the programme row (its
-    updated_at moves on every revision and status change), the version in force, and each
-    exercise shown (an edit to the library moves its updated_at)."""
-    version = programme.current_version
+    """From what the response is made of, without reading or rendering it: the programme row
+    (its updated_at moves on every revision and status change), the version in force (whose
+    items never change) and the newest edit to one of its exercises."""
+    changed = getattr(programme, "exercises_changed_at", None)
     parts = [
         RESPONSE_SHAPE,
         str(programme.pk),
         programme.updated_at.isoformat(),
         str(programme.current_version_id),
+        changed.isoformat() if changed else "",
     ]
-    if version is not None:
-        parts += [
-            f"{item.exercise_id}@{item.exercise.updated_at.isoformat()}"
-            for item in version.items.all()
-        ]
     return f'"{hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]}"'
+
+
+def _programme_document(programme: Programme, etag: str) -> dict[str, Any]:
+    """The response body, rendered once per ETag and process: phones poll for the programme
+    far more often than it changes. Keyed by the ETag, so a change is a new key, never a
+    stale body; read after the access check, so it is only ever served to those allowed."""
+    rendered = caches["rendered"]
+    document: dict[str, Any] | None = rendered.get(etag)
+    if document is None:
+        selectors.programme_items_load(programme)
+        document = ProgrammeOutput(programme).data
+        rendered.set(etag, document)
+    return document
 
 
 @extend_schema(tags=["programmes"])
@@ -120,7 +130,7 @@ class ProgrammeCurrentApi(APIView):
         etag = _etag(programme)
         if etag in parse_etags(request.headers.get("If-None-Match", "")):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
-        response = Response(ProgrammeOutput(programme).data, headers={"ETag": etag})
+        response = Response(_programme_document(programme, etag), headers={"ETag": etag})
         response["Cache-Control"] = "private, no-cache"
         return response
 
