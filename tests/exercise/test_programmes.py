@@ -308,9 +308,12 @@ def test_a_repeat_read_is_served_without_reading_the_items_again(world, client_f
     first = patient.get("/api/v1/programmes/current/")
 
     repeat_queries: list[str] = []
-    with connection.execute_wrapper(
-        lambda run, sql, *args: repeat_queries.append(sql) or run(sql, *args)
-    ):
+
+    def record(run, sql, *args):
+        repeat_queries.append(sql)
+        return run(sql, *args)
+
+    with connection.execute_wrapper(record):
         repeat = patient.get("/api/v1/programmes/current/")
     client_for(world.physio).post(f"/api/v1/programmes/{programme.pk}/pause/", {"reason": "flare"})
     paused = patient.get("/api/v1/programmes/current/")
