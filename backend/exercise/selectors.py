@@ -11,6 +11,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.db.models import (
+    Count,
     Max,
     OuterRef,
     Prefetch,
@@ -260,29 +261,46 @@ def patient_activity(
         )
         .values("pk", "last_at", "last_pain")
     }
-    recent = defaultdict(list)
-    for row in SessionLog.objects.filter(
-        patient_id__in=ids, deleted_at__isnull=True, started_at__gte=now - timedelta(days=8)
-    ).values("patient_id", "started_at", "completion"):
-        recent[row["patient_id"]].append(row)
+    this_week = _sessions_this_local_week(patients, now=now)
     open_alerts = open_alert_counts(ids) if with_alerts else {}
     activity = {}
     for patient in patients:
-        zone = ZoneInfo(patient.timezone)
-        this_week = local_week_start(now, zone)
-        completions = [
-            r["completion"]
-            for r in recent[patient.pk]
-            if local_week_start(r["started_at"], zone) == this_week
-        ]
         activity[patient.pk] = PatientActivity(
             active_programme=programmes.get(patient.pk),
-            sessions_this_week=weighted_count(completions),
+            sessions_this_week=this_week.get(patient.pk, Decimal(0)),
             last_session_at=last[patient.pk]["last_at"],
             last_pain=last[patient.pk]["last_pain"],
             open_alerts=open_alerts.get(patient.pk, 0) if with_alerts else None,
         )
     return activity
+
+
+def _sessions_this_local_week(
+    patients: list[PatientProfile], *, now: datetime
+) -> dict[int, Decimal]:
+    """Weighted sessions in each patient's current local week, counted by the database: one
+    query with a condition per time zone on the page, a few rows per patient however many
+    logs there are."""
+    in_zone: dict[str, list[int]] = defaultdict(list)
+    for patient in patients:
+        in_zone[patient.timezone].append(patient.pk)
+    this_week = Q()
+    for name, patient_ids in in_zone.items():
+        zone = ZoneInfo(name)
+        start, end = week_bounds(local_week_start(now, zone), zone)
+        this_week |= Q(patient_id__in=patient_ids, started_at__gte=start, started_at__lt=end)
+    counts: dict[int, Decimal] = defaultdict(Decimal)
+    if not in_zone:
+        return counts
+    rows = (
+        SessionLog.objects.filter(this_week, deleted_at__isnull=True)
+        .order_by()
+        .values("patient_id", "completion")
+        .annotate(logs=Count("id"))
+    )
+    for row in rows:
+        counts[row["patient_id"]] += SESSION_WEIGHT.get(row["completion"], Decimal(0)) * row["logs"]
+    return counts
 
 
 @dataclass(frozen=True)
