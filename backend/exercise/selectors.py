@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.db.models import (
@@ -421,20 +422,30 @@ def assessments_in_order(
     return assessments.order_by("measured_at", "id")
 
 
+class SessionScore(NamedTuple):
+    """What the decline rules read of a log: plain tuples, since a batch reads thousands."""
+
+    pk: int
+    patient_id: int
+    started_at: datetime
+    pain_after: int | None
+    fatigue: int | None
+
+
 def session_scores(
     patient_ids: Iterable[int], *, since: datetime, until: datetime
-) -> dict[int, list[SessionLog]]:
+) -> dict[int, list[SessionScore]]:
     """Pain and fatigue of each patient's logs in the window, oldest first."""
-    found: dict[int, list[SessionLog]] = defaultdict(list)
-    for session in (
+    found: dict[int, list[SessionScore]] = defaultdict(list)
+    for pk, patient_id, started_at, pain_after, fatigue in (
         SessionLog.objects.filter(
             patient_id__in=patient_ids,
             deleted_at__isnull=True,
             started_at__gte=since,
             started_at__lte=until,
         )
-        .only("id", "patient_id", "started_at", "pain_after", "fatigue")
         .order_by("started_at", "id")
+        .values_list("id", "patient_id", "started_at", "pain_after", "fatigue")
     ):
-        found[session.patient_id].append(session)
+        found[patient_id].append(SessionScore(pk, patient_id, started_at, pain_after, fatigue))
     return found
