@@ -104,7 +104,7 @@ def test_another_username_from_the_locked_ip_is_not_locked(api_client, clock):
 
 
 def test_the_username_is_matched_whatever_its_case(api_client, clock):
-    user = UserFactory.create(username="amelia.k")
+    UserFactory.create(username="amelia.k")
     fail(api_client, "AMELIA.K", 5, clock)
 
     assert login(api_client, "amelia.k").status_code == 429
