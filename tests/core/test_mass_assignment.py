@@ -38,7 +38,7 @@ from backend.exercise.models import (
 )
 from backend.exercise.services.sessions import session_log_record
 from tests.conftest import World
-from tests.exercise.conftest import content, session_body
+from tests.exercise.conftest import content, make_exercise, session_body
 from tests.factories import TEST_PASSWORD, ClinicianFactory
 
 OPENAPI = Path(__file__).resolve().parents[2] / "openapi.yaml"
@@ -78,14 +78,7 @@ def ctx(world: World, library: dict[str, Exercise], programme: Programme) -> Ctx
             )
         ]
     )
-    exercise = Exercise.objects.create(
-        organisation=world.org,
-        name="Clinic row",
-        instructions="Pull.",
-        category="resistance",
-        body_regions=["arm"],
-        created_by=world.physio,
-    )
+    exercise = make_exercise("Clinic row", organisation=world.org, created_by=world.physio)
     ids = {
         "patient_id": world.patient.pk,
         "programme_id": programme.pk,
