@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,6 +18,7 @@ from rest_framework_simplejwt import views as jwt_views
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from backend.accounts import selectors, services
+from backend.accounts.lockout import LoginLocked, login_attempts_of
 from backend.accounts.models import CareTeamMembership, PatientProfile, User
 from backend.accounts.serializers import (
     ActivatedOutput,
@@ -41,6 +43,7 @@ from backend.accounts.throttles import (
     TokenRefreshIpThrottle,
 )
 from backend.core.errors import DomainError
+from backend.core.idempotency import idempotent
 from backend.core.serializers import ErrorSerializer
 
 
@@ -52,9 +55,24 @@ def current_user(request: Request) -> User:
 
 @extend_schema(tags=["auth"])
 class TokenObtainApi(jwt_views.TokenObtainPairView):
-    """Sign in with username and password; returns a short-lived access and a refresh token."""
+    """Sign in with username and password; returns a short-lived access and a refresh token.
+    Repeated failures for one username from one network lock that pair for a while (429)."""
 
     throttle_classes = [LoginIpThrottle, LoginUsernameThrottle]
+
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        attempts = login_attempts_of(request)
+        if attempts is not None and (wait := attempts.locked_for()):
+            raise LoginLocked(wait=wait)  # even the right password waits out the cool-off
+        try:
+            response = super().post(request, *args, **kwargs)
+        except AuthenticationFailed:
+            if attempts is not None:
+                attempts.failed()
+            raise
+        if attempts is not None:
+            attempts.succeeded()
+        return response
 
 
 @extend_schema(tags=["auth"])
@@ -72,6 +90,7 @@ class LogoutApi(APIView):
     authentication_classes: list[type] = []  # a stale access token must not block sign-out
     throttle_classes = [TokenRefreshIpThrottle]
 
+    @idempotent
     def post(self, request: Request) -> Response:
         data = LogoutInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -123,6 +142,7 @@ class DeviceListCreateApi(APIView):
             409: ErrorSerializer,
         },
     )
+    @idempotent
     def post(self, request: Request) -> Response:
         """Register this phone for push notifications (safe to repeat)."""
         data = DeviceRegisterInput(data=request.data)
@@ -180,6 +200,7 @@ class PatientListCreateApi(generics.GenericAPIView):
     @extend_schema(
         request=PatientCreateInput, responses={201: PatientCreatedOutput, 403: ErrorSerializer}
     )
+    @idempotent
     def post(self, request: Request) -> Response:
         """Enrol a patient (physiotherapists). The answer carries the one-time activation code."""
         data = PatientCreateInput(data=request.data)
@@ -234,6 +255,7 @@ def _patient_for_clinician(request: Request, patient_id: int) -> PatientProfile:
     responses={201: PatientCreatedOutput, 403: ErrorSerializer, 409: ErrorSerializer},
 )
 class PatientActivationCodeApi(APIView):
+    @idempotent
     def post(self, request: Request, patient_id: int) -> Response:
         """Issue a new activation code (the previous one stops working)."""
         patient = _patient_for_clinician(request, patient_id)
@@ -253,6 +275,7 @@ class CareTeamApi(APIView):
     @extend_schema(
         request=CareTeamAddInput, responses={201: CareTeamMemberOutput, 403: ErrorSerializer}
     )
+    @idempotent
     def post(self, request: Request, patient_id: int) -> Response:
         """Add a clinician of the organisation to the care team (safe to repeat)."""
         patient = _patient_for_clinician(request, patient_id)
@@ -285,6 +308,7 @@ class CareTeamMemberApi(APIView):
     responses={201: CaregiverInvitedOutput, 403: ErrorSerializer},
 )
 class CaregiverInviteApi(APIView):
+    @idempotent
     def post(self, request: Request, patient_id: int) -> Response:
         """Add a parent or guardian; the answer carries their one-time activation code."""
         patient = _patient_for_clinician(request, patient_id)

@@ -32,6 +32,7 @@ from backend.accounts.models import (
     User,
 )
 from backend.core.errors import DomainError
+from backend.core.idempotency import idempotency_keys_purge
 
 # Crockford base32 without look-alikes (no I, L, O, U): easy to read out over the phone.
 _CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -357,8 +358,10 @@ def refresh_token_revoke(*, refresh: str) -> None:
 def expired_credentials_purge(
     *, now: datetime, keep_for: timedelta = timedelta(days=30)
 ) -> dict[str, int]:
-    """Forgets activation codes and refresh tokens that can no longer be used; codes are kept
-    for a grace period so a support question about a failed activation can still be answered."""
+    """Forgets activation codes, refresh tokens and idempotency keys that can no longer be
+    used; codes are kept for a grace period so a support question about a failed activation
+    can still be answered."""
     codes, _ = ActivationCode.objects.filter(expires_at__lt=now - keep_for).delete()
     tokens, _ = OutstandingToken.objects.filter(expires_at__lt=now).delete()
-    return {"activation_codes": codes, "refresh_tokens": tokens}
+    keys = idempotency_keys_purge(now=now)
+    return {"activation_codes": codes, "refresh_tokens": tokens, "idempotency_keys": keys}

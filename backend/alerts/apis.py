@@ -18,6 +18,7 @@ from backend.alerts.serializers import AlertOutput, NotificationOutput, ResolveI
 from backend.alerts.services import alerting
 from backend.alerts.services import notifications as services
 from backend.core.filters import IdFilter
+from backend.core.idempotency import idempotent
 
 
 class NotificationFilter(filters.FilterSet):
@@ -43,6 +44,7 @@ class NotificationListApi(generics.ListAPIView):
 
 @extend_schema(tags=["notifications"], request=None, responses={200: NotificationOutput})
 class NotificationReadApi(APIView):
+    @idempotent
     def post(self, request: Request, notification_id: int) -> Response:
         """Mark one notification read (safe to repeat)."""
         notification = get_object_or_404(
@@ -81,6 +83,7 @@ class AlertListApi(generics.ListAPIView):
 
 @extend_schema(tags=["alerts"], request=None, responses={200: AlertOutput})
 class AlertAcknowledgeApi(APIView):
+    @idempotent
     def post(self, request: Request, alert_id: int) -> Response:
         """I have seen it and I am on it (safe to repeat: the first acknowledgement stays)."""
         viewer = current_user(request)
@@ -91,6 +94,7 @@ class AlertAcknowledgeApi(APIView):
 
 @extend_schema(tags=["alerts"], request=ResolveInput, responses={200: AlertOutput})
 class AlertResolveApi(APIView):
+    @idempotent
     def post(self, request: Request, alert_id: int) -> Response:
         """Close the alert with a note saying what was done."""
         viewer = current_user(request)

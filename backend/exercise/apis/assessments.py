@@ -14,6 +14,7 @@ from backend.accounts.apis import PatientListCreateApi, current_user
 from backend.accounts.selectors import patient_get
 from backend.alerts.selectors import weekly_adherence_of
 from backend.core.filters import IdFilter
+from backend.core.idempotency import idempotent
 from backend.core.serializers import ErrorSerializer
 from backend.exercise import selectors
 from backend.exercise.apis.common import patient_for_write
@@ -54,6 +55,7 @@ class AssessmentListCreateApi(generics.ListAPIView):
         )
 
     @extend_schema(request=AssessmentInput, responses={201: AssessmentOutput, 403: ErrorSerializer})
+    @idempotent
     def post(self, request: Request) -> Response:
         """Record a measure. Patients and caregivers record home measures (STS30, TUG, PAIN,
         FATIGUE, PTGLOBAL, CHAQ); clinic measures are the care team's."""

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.accounts.apis import current_user
+from backend.core.idempotency import idempotent
 from backend.core.serializers import ErrorSerializer
 from backend.exercise import selectors
 from backend.exercise.codes import BodyRegion, Category, Equipment, MuscleGroup
@@ -55,6 +56,7 @@ class ExerciseListCreateApi(generics.ListAPIView):
         request=ExerciseInput,
         responses={201: ExerciseOutput, 403: ErrorSerializer, 409: ErrorSerializer},
     )
+    @idempotent
     def post(self, request: Request) -> Response:
         """Add an exercise to your organisation's library (clinicians)."""
         data = ExerciseInput(data=request.data)

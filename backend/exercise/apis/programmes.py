@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from backend.accounts.apis import current_user
 from backend.core.filters import IdFilter
+from backend.core.idempotency import idempotent
 from backend.core.serializers import ErrorSerializer
 from backend.exercise import selectors
 from backend.exercise.apis.common import patient_for_write
@@ -65,6 +66,7 @@ class ProgrammeListCreateApi(generics.ListAPIView):
     @extend_schema(
         request=ProgrammeCreateInput, responses={201: PrescribedOutput, **FORBIDDEN_OR_CONFLICT}
     )
+    @idempotent
     def post(self, request: Request) -> Response:
         """Prescribe a programme (physiotherapists on the patient's care team)."""
         viewer = current_user(request)
@@ -162,6 +164,7 @@ class ProgrammeVersionsApi(generics.GenericAPIView):
     @extend_schema(
         request=ProgrammeReviseInput, responses={201: PrescribedOutput, **FORBIDDEN_OR_CONFLICT}
     )
+    @idempotent
     def post(self, request: Request, programme_id: int) -> Response:
         """Change the prescription: a new version (a draft is edited in place)."""
         viewer = current_user(request)
@@ -201,6 +204,7 @@ def _status_change(request: Request, programme_id: int, action: str) -> Response
     tags=["programmes"], request=None, responses={200: ProgrammeOutput, **FORBIDDEN_OR_CONFLICT}
 )
 class ProgrammeActivateApi(APIView):
+    @idempotent
     def post(self, request: Request, programme_id: int) -> Response:
         """Start a draft, or resume a paused programme."""
         return _status_change(request, programme_id, "activate")
@@ -212,6 +216,7 @@ class ProgrammeActivateApi(APIView):
     responses={200: ProgrammeOutput, **FORBIDDEN_OR_CONFLICT},
 )
 class ProgrammePauseApi(APIView):
+    @idempotent
     def post(self, request: Request, programme_id: int) -> Response:
         """Pause (illness, flare, surgery…); reminders and adherence alerts stop."""
         return _status_change(request, programme_id, "pause")
@@ -223,6 +228,7 @@ class ProgrammePauseApi(APIView):
     responses={200: ProgrammeOutput, **FORBIDDEN_OR_CONFLICT},
 )
 class ProgrammeCompleteApi(APIView):
+    @idempotent
     def post(self, request: Request, programme_id: int) -> Response:
         return _status_change(request, programme_id, "complete")
 
@@ -255,6 +261,7 @@ class ProposalListApi(generics.ListAPIView):
 class ProposalDecisionApi(APIView):
     decision = ""
 
+    @idempotent
     def post(self, request: Request, proposal_id: int) -> Response:
         viewer = current_user(request)
         proposal = generics.get_object_or_404(
