@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "backend.accounts",
     "backend.exercise",
     "backend.alerts",
+    "backend.audit",
 ]
 
 MIDDLEWARE = [
