@@ -237,6 +237,8 @@ SPECTACULAR_SETTINGS = {
         "LoadUnitEnum": "backend.exercise.codes.LoadUnit",
         "ProposalStatusEnum": "backend.exercise.models.ProposalStatus",
         "SyncStatusEnum": ["created", "duplicate", "invalid"],
+        "AuditActionEnum": "backend.audit.models.Action",
+        "AuditResourceEnum": "backend.audit.models.Resource",
     },
 }
 
