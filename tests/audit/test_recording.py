@@ -143,7 +143,7 @@ def test_a_patient_logging_a_session_is_recorded(world, client_for, programme):
     body = session_body(programme)
     client = client_for(world.patient.user)
 
-    first = client.post("/api/v1/sessions/", body, format="json")
+    first = client.post("/api/v1/sessions/", body, format="json", HTTP_X_REQUEST_ID=REQUEST_ID)
     retry = client.post("/api/v1/sessions/", body, format="json")
 
     # The retry changes nothing, so only the first upload is a write
@@ -156,6 +156,7 @@ def test_a_patient_logging_a_session_is_recorded(world, client_for, programme):
         first.json()["id"],
     )
     assert event.patient_id == world.patient.pk
+    assert (event.request_id, event.ip) == (REQUEST_ID, "127.0.0.1")
 
 
 def test_a_sync_batch_records_each_created_log_in_one_insert(world, client_for, programme):
