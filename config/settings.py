@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "backend.accounts",
     "backend.exercise",
     "backend.alerts",
+    "backend.audit",
 ]
 
 MIDDLEWARE = [
@@ -246,6 +247,8 @@ SPECTACULAR_SETTINGS = {
         "LoadUnitEnum": "backend.exercise.codes.LoadUnit",
         "ProposalStatusEnum": "backend.exercise.models.ProposalStatus",
         "SyncStatusEnum": ["created", "duplicate", "invalid"],
+        "AuditActionEnum": "backend.audit.models.Action",
+        "AuditResourceEnum": "backend.audit.models.Resource",
     },
 }
 

@@ -197,6 +197,16 @@ class DeviceOutput(serializers.ModelSerializer):
         fields = ["id", "platform", "token", "created_at", "last_seen_at"]
 
 
+class DeactivatedOutput(serializers.ModelSerializer):
+    refresh_tokens_revoked = serializers.IntegerField(
+        help_text="Sessions (refresh tokens) that stopped working with this request."
+    )
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "role", "is_active", "refresh_tokens_revoked"]
+
+
 class TokenPairOutput(serializers.Serializer):
     access = serializers.CharField()
     refresh = serializers.CharField()

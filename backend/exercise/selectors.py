@@ -40,6 +40,7 @@ from backend.exercise.models import (
     ProgressionProposal,
     SessionItemResult,
     SessionLog,
+    SessionLogRevision,
 )
 
 PATIENT_SIDE = {Role.PATIENT, Role.CAREGIVER}
@@ -449,3 +450,58 @@ def session_scores(
     ):
         found[patient_id].append(SessionScore(pk, patient_id, started_at, pain_after, fatigue))
     return found
+
+
+# --- The patient's own copy of their record (GET /me/export/) --------------------------------
+
+
+def programmes_for_export(patient: PatientProfile) -> QuerySet[Programme]:
+    """Every programme of the patient, drafts included (the right of access covers them),
+    with all versions, their items and the status history: four queries."""
+    return (
+        Programme.objects.filter(patient=patient)
+        .order_by("created_at", "id")
+        .prefetch_related(
+            Prefetch(
+                "versions",
+                queryset=ProgrammeVersion.objects.select_related("author")
+                .prefetch_related(_items_prefetch())
+                .order_by("number"),
+            ),
+            Prefetch(
+                "events",
+                queryset=ProgrammeEvent.objects.select_related("by").order_by("at", "id"),
+            ),
+        )
+    )
+
+
+def sessions_for_export(patient: PatientProfile) -> QuerySet[SessionLog]:
+    """Every log, deleted ones included, with item results and the values before each edit."""
+    return (
+        SessionLog.objects.filter(patient=patient)
+        .select_related("version")
+        .order_by("started_at", "id")
+        .prefetch_related(
+            Prefetch(
+                "results",
+                queryset=SessionItemResult.objects.select_related("item").order_by(
+                    "item__position"
+                ),
+            ),
+            Prefetch(
+                "revisions",
+                queryset=SessionLogRevision.objects.select_related("revised_by").order_by(
+                    "revised_at", "id"
+                ),
+            ),
+        )
+    )
+
+
+def assessments_for_export(patient: PatientProfile) -> QuerySet[Assessment]:
+    return (
+        Assessment.objects.filter(patient=patient)
+        .select_related("measured_by")
+        .order_by("measured_at", "id")
+    )

@@ -15,8 +15,10 @@ from tests.exercise.conftest import session_body
 pytestmark = pytest.mark.django_db
 
 SESSIONS = "/api/v1/sessions/"
-# user with profile; stored client_id?; version with items; log; results; decline check
-NEW_LOG_QUERIES = 6
+# user with profile; stored client_id?; version with items; log; results; decline check;
+# the audit event (backend.audit: every write is recorded)
+AUDIT = 1
+NEW_LOG_QUERIES = 6 + AUDIT
 # user with profile; the stored log with its version; its results; their items
 REPLAY_QUERIES = 4
 

@@ -13,6 +13,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.accounts.apis import current_user
+from backend.audit.mixins import RecordsPageReads
+from backend.audit.models import Action, Resource
+from backend.audit.services import record_access
 from backend.core.filters import IdFilter
 from backend.core.idempotency import idempotent
 from backend.core.serializers import ErrorSerializer
@@ -52,11 +55,12 @@ def _content(validated: dict[str, Any]) -> dict[str, Any]:
 
 
 @extend_schema(tags=["programmes"])
-class ProgrammeListCreateApi(generics.ListAPIView):
+class ProgrammeListCreateApi(RecordsPageReads, generics.ListAPIView):
     """Programmes I may see; `updated_since` returns only what changed (for app sync)."""
 
     serializer_class = ProgrammeOutput
     filterset_class = ProgrammeFilter
+    audit_resource = Resource.PROGRAMME
 
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):
@@ -79,6 +83,7 @@ class ProgrammeListCreateApi(generics.ListAPIView):
             content=_content(data.validated_data),
             activate=data.validated_data["activate"],
         )
+        record_access(request, Action.CREATE, Resource.PROGRAMME, [prescribed.programme])
         programme = selectors.programme_get(viewer=viewer, programme_id=prescribed.programme.pk)
         body = {"programme": programme, "warnings": prescribed.warnings}
         return Response(PrescribedOutput(body).data, status=status.HTTP_201_CREATED)
@@ -129,6 +134,7 @@ class ProgrammeCurrentApi(APIView):
         query.is_valid(raise_exception=True)
         patient_id = query.validated_data.get("patient")
         programme = selectors.programme_current(viewer=current_user(request), patient_id=patient_id)
+        record_access(request, Action.READ, Resource.PROGRAMME, [programme])
         etag = _etag(programme)
         if etag in parse_etags(request.headers.get("If-None-Match", "")):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
@@ -142,6 +148,7 @@ class ProgrammeDetailApi(APIView):
     @extend_schema(responses={200: ProgrammeOutput})
     def get(self, request: Request, programme_id: int) -> Response:
         programme = selectors.programme_get(viewer=current_user(request), programme_id=programme_id)
+        record_access(request, Action.READ, Resource.PROGRAMME, [programme])
         return Response(ProgrammeOutput(programme).data)
 
 
@@ -159,6 +166,13 @@ class ProgrammeVersionsApi(generics.GenericAPIView):
             viewer=current_user(request), programme_id=programme_id, with_items=False
         )
         page = self.paginate_queryset(selectors.versions_of(programme))
+        record_access(
+            request,
+            Action.READ,
+            Resource.PROGRAMME_VERSION,
+            page or [],
+            patient_of=lambda _: programme.patient_id,
+        )
         return self.get_paginated_response(ProgrammeVersionOutput(page, many=True).data)
 
     @extend_schema(
@@ -177,6 +191,7 @@ class ProgrammeVersionsApi(generics.GenericAPIView):
             content=_content(data.validated_data),
             reason=data.validated_data["reason"],
         )
+        record_access(request, Action.UPDATE, Resource.PROGRAMME, [programme])
         programme = selectors.programme_get(viewer=viewer, programme_id=prescribed.programme.pk)
         body = {"programme": programme, "warnings": prescribed.warnings}
         return Response(PrescribedOutput(body).data, status=status.HTTP_201_CREATED)
@@ -195,6 +210,7 @@ def _status_change(request: Request, programme_id: int, action: str) -> Response
         programmes.programme_complete(programme=programme, by=viewer, **note.validated_data)
     else:
         programmes.programme_activate(programme=programme, by=viewer)
+    record_access(request, Action(action), Resource.PROGRAMME, [programme])
     return Response(
         ProgrammeOutput(selectors.programme_get(viewer=viewer, programme_id=programme_id)).data
     )
@@ -243,11 +259,16 @@ class ProposalFilter(filters.FilterSet):
 
 
 @extend_schema(tags=["progression"])
-class ProposalListApi(generics.ListAPIView):
+class ProposalListApi(RecordsPageReads, generics.ListAPIView):
     """Progression proposals for my patients (clinicians)."""
 
     serializer_class = ProposalOutput
     filterset_class = ProposalFilter
+    audit_resource = Resource.PROPOSAL
+
+    @staticmethod
+    def audit_patient_of(proposal: Any) -> int | None:
+        return proposal.programme.patient_id
 
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):
@@ -273,6 +294,13 @@ class ProposalDecisionApi(APIView):
             else progression.proposal_dismiss
         )
         proposal = decide(proposal=proposal, by=viewer)
+        record_access(
+            request,
+            Action(self.decision),
+            Resource.PROPOSAL,
+            [proposal],
+            patient_of=lambda p: p.programme.patient_id,
+        )
         return Response(
             ProposalOutput(selectors.proposals_visible_to(viewer).get(pk=proposal.pk)).data
         )
