@@ -32,4 +32,5 @@ class AutoSchema(SpectacularAutoSchema):
             codes += ["404"]  # an object not visible to the caller, or a page past the end
         if getattr(self.view, "throttle_classes", None):
             codes += ["429"]
+        codes += ["503"]  # the database is unreachable: retry after the Retry-After header
         return codes
