@@ -17,6 +17,7 @@ from backend.alerts.models import (
     NotificationDelivery,
     NotificationKind,
 )
+from backend.core.enqueue import enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +99,8 @@ def _enqueue(delivery_ids: list[int]) -> None:
     from backend.alerts.tasks import deliver_notification
 
     for delivery_id in delivery_ids:
-        deliver_notification.delay(delivery_id)
+        if not enqueue(deliver_notification, delivery_id):
+            return  # the broker is down: the sweeper sends these (the rows are committed)
 
 
 def notifications_send(
