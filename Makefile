@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
 .PHONY: run test install migrate seed lint typecheck migrations-check schema schema-check \
-        check-deploy bench bench-quick chaos ci clean
+        check-deploy audit bench bench-quick chaos ci clean
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,7 +42,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy backend config tests
+	$(BIN)/mypy backend config tests tools
 
 migrations-check: $(STAMP)
 	DJANGO_SETTINGS_MODULE=config.settings_test $(BIN)/python manage.py makemigrations --check --dry-run
@@ -68,6 +68,12 @@ check-deploy: $(STAMP)
 	DJANGO_ALLOWED_HOSTS=api.physiotrack.example \
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
 
+## audit: known vulnerabilities in the pinned requirements/constraints.txt (pip-audit with
+## PyPI's advisory data). Fails when a package could not be looked up, unless
+## AUDIT_FLAGS=--allow-unaudited (then it warns and names them).
+audit: $(STAMP)
+	$(BIN)/python -m tools.audit $(AUDIT_FLAGS)
+
 ## bench: every scenario of docs/benchmarks.md on PostgreSQL and Redis (about 15 minutes);
 ## bench-quick: the same, smaller (under 3 minutes). Both install wrk if it is missing.
 bench bench-quick: $(STAMP)
@@ -81,7 +87,7 @@ chaos: $(STAMP)
 	@command -v redis-server >/dev/null || (echo "make chaos starts its own redis-server: install it"; exit 1)
 	$(BIN)/python -m bench.chaos $(CHAOS_ARGS)
 
-ci: test lint typecheck migrations-check schema-check check-deploy
+ci: test lint typecheck migrations-check schema-check check-deploy audit
 
 clean:
 	rm -rf $(VENV) .run db.sqlite3 db.sqlite3-* staticfiles .pytest_cache .mypy_cache .ruff_cache

@@ -358,8 +358,8 @@ def drain(redis: RedisServer, timeout: float) -> dict[str, int]:
     from backend.alerts.models import DeclineCheck, DeliveryStatus, NotificationDelivery
     from backend.alerts.services.decline import decline_checks_sweep
     from backend.alerts.services.delivery import STALE_SENDING, deliveries_sweep
-    from backend.alerts.tasks import deliver_notification
-    from backend.core.enqueue import broker_pause_reset, enqueue
+    from backend.alerts.services.notifications import enqueue_deliveries
+    from backend.core.enqueue import broker_pause_reset
 
     client = redis.client()
     rounds, deadline = 0, time.monotonic() + timeout
@@ -368,8 +368,7 @@ def drain(redis: RedisServer, timeout: float) -> dict[str, int]:
         broker_pause_reset()  # Redis is up now
         later = timezone.now() + timedelta(minutes=3)
         decline_checks_sweep(now=later)
-        for delivery_id in deliveries_sweep(now=later):
-            enqueue(deliver_notification, delivery_id)
+        enqueue_deliveries(deliveries_sweep(now=later))
         time.sleep(2)
         waiting = (
             DeclineCheck.objects.count()
