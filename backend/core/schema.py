@@ -59,4 +59,5 @@ class AutoSchema(SpectacularAutoSchema):
             codes += ["429"]
         if self._is_idempotent():
             codes += ["409", "422"]  # Idempotency-Key still in use / reused for another request
+        codes += ["503"]  # the database is unreachable: retry after the Retry-After header
         return codes
