@@ -8,9 +8,13 @@ from collections.abc import Callable
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from backend.core.errors import error_response
 from backend.core.request_context import current_request_id
+
+CacheUnavailable = (RedisConnectionError, RedisTimeoutError)
 
 logger = logging.getLogger(__name__)
 
@@ -80,13 +84,20 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if not isinstance(exception, OperationalError | InterfaceError):
+        if isinstance(exception, OperationalError | InterfaceError):
+            unreachable = "database"
+        elif isinstance(exception, CacheUnavailable):
+            # Sign-in's throttles and lockout live in the cache (Redis in production): refusing
+            # is safer than letting attempts through uncounted, and it is no client's fault.
+            unreachable = "cache"
+        else:
             return None
-        logger.warning("database unavailable: %s", str(exception).strip())
+        logger.warning("%s unavailable: %s", unreachable, str(exception).strip())
         response = error_response(
             503,
             "service_unavailable",
-            "The service cannot reach its database just now. Please try again in a few seconds.",
+            f"The service cannot reach its {unreachable} just now. "
+            "Please try again in a few seconds.",
         )
         response["Retry-After"] = str(self.RETRY_AFTER_SECONDS)
         return response

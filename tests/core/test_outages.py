@@ -47,6 +47,28 @@ def test_a_request_that_cannot_reach_the_database_gets_503_with_retry_after(
     }
 
 
+def test_sign_in_while_the_cache_is_unreachable_is_503_not_500(world, api_client, settings):
+    # Throttles and the lockout count attempts in the cache: Redis in production. Port 1 on
+    # this host refuses at once, as a Redis being restarted does.
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        },
+    }
+
+    response = api_client.post(
+        "/api/v1/auth/token/",
+        {"username": world.patient.user.username, "password": "whatever-it-is"},
+        format="json",
+    )
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "10"
+    assert "cache" in response.json()["detail"]
+
+
 def test_other_errors_are_still_server_errors(world, client_for, monkeypatch):
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("a bug")
