@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from backend.accounts.apis import PatientListCreateApi, current_user
 from backend.accounts.selectors import patient_get
 from backend.alerts.selectors import weekly_adherence_of
-from backend.core.filters import IdFilter
+from backend.core.filters import IdFilter, UtcDateTimeFilter
 from backend.core.serializers import ErrorSerializer
 from backend.exercise import selectors
 from backend.exercise.apis.common import patient_for_write
@@ -33,8 +33,8 @@ class AssessmentFilter(filters.FilterSet):
     patient = IdFilter(field_name="patient_id")
     measure = filters.ChoiceFilter(choices=Measure.choices)
     setting = filters.ChoiceFilter(choices=Setting.choices)
-    measured_after = filters.IsoDateTimeFilter(field_name="measured_at", lookup_expr="gte")
-    measured_before = filters.IsoDateTimeFilter(field_name="measured_at", lookup_expr="lt")
+    measured_after = UtcDateTimeFilter(field_name="measured_at", lookup_expr="gte")
+    measured_before = UtcDateTimeFilter(field_name="measured_at", lookup_expr="lt")
 
     class Meta:
         model = Assessment

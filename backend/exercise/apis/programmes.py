@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.accounts.apis import current_user
-from backend.core.filters import IdFilter
+from backend.core.filters import IdFilter, UtcDateTimeFilter
 from backend.core.serializers import ErrorSerializer
 from backend.exercise import selectors
 from backend.exercise.apis.common import patient_for_write
@@ -36,7 +36,7 @@ FORBIDDEN_OR_CONFLICT = {403: ErrorSerializer, 409: ErrorSerializer}
 class ProgrammeFilter(filters.FilterSet):
     patient = IdFilter(field_name="patient_id")
     status = filters.ChoiceFilter(choices=ProgrammeStatus.choices)
-    updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gt")
+    updated_since = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gt")
 
     class Meta:
         model = Programme

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from backend.accounts.apis import current_user
 from backend.accounts.models import User
 from backend.core.errors import DomainError
-from backend.core.filters import IdFilter
+from backend.core.filters import IdFilter, UtcDateTimeFilter
 from backend.core.serializers import ErrorSerializer
 from backend.exercise import selectors
 from backend.exercise.apis.common import patient_for_write
@@ -32,9 +32,9 @@ from backend.exercise.services import sessions
 class SessionFilter(filters.FilterSet):
     patient = IdFilter(field_name="patient_id")
     programme = IdFilter(field_name="programme_id")
-    started_after = filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="gte")
-    started_before = filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="lt")
-    updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gt")
+    started_after = UtcDateTimeFilter(field_name="started_at", lookup_expr="gte")
+    started_before = UtcDateTimeFilter(field_name="started_at", lookup_expr="lt")
+    updated_since = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gt")
 
     class Meta:
         model = SessionLog
