@@ -5,12 +5,28 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.plumbing import force_instance, is_serializer
 from rest_framework.permissions import AllowAny
 
-from backend.core.serializers import ErrorSerializer
+from backend.core.serializers import ErrorSerializer, IdField
+
+
+# gunicorn's limit_request_line (config/gunicorn.py): a longer request line never reaches
+# Django and is answered with gunicorn's own HTML page.
+URI_TOO_LONG = {
+    "description": "The request line (path and query) is longer than the server accepts "
+    "(4094 bytes); answered by the HTTP server, not in the JSON error shape."
+}
 
 
 class AutoSchema(SpectacularAutoSchema):
+    def get_operation(self, *args: Any, **kwargs: Any) -> Any:
+        operation = super().get_operation(*args, **kwargs)
+        # Only where the client builds a query string (filters, pages) is a long URL likely.
+        if operation and any(p.get("in") == "query" for p in operation.get("parameters", [])):
+            operation["responses"].setdefault("414", URI_TOO_LONG)
+        return operation
+
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         bodies: dict[str, Any] = super()._get_response_bodies(direction)
         if direction != "response":
@@ -21,15 +37,27 @@ class AutoSchema(SpectacularAutoSchema):
 
     def _error_codes(self) -> list[str]:
         codes = []
-        if self.method in {"POST", "PUT", "PATCH"} and self.get_request_serializer() is not None:
+        body = self.get_request_serializer() if self.method in {"POST", "PUT", "PATCH"} else None
+        query = [force_instance(p) for p in self.get_override_parameters() if is_serializer(p)]
+        if body is not None:
             codes += ["400", "413", "415"]
-        elif self.method == "GET" and getattr(self.view, "filterset_class", None):
-            codes += ["400"]  # a filter value that does not parse
+        elif self.method == "GET" and (getattr(self.view, "filterset_class", None) or query):
+            codes += ["400"]  # a filter or query value that does not parse
         public = any(isinstance(permission, AllowAny) for permission in self.view.get_permissions())
         if not public:
             codes += ["401"]
-        if "{" in self.path or self._is_list_view():
-            codes += ["404"]  # an object not visible to the caller, or a page past the end
+        if "{" in self.path or self._is_list_view() or _names_a_patient(body, *query):
+            # An object not visible to the caller (a path id, or a patient named in the body
+            # or query), or a page past the end.
+            codes += ["404"]
         if getattr(self.view, "throttle_classes", None):
             codes += ["429"]
         return codes
+
+
+def _names_a_patient(*serializers: Any) -> bool:
+    return any(
+        isinstance(force_instance(serializer).fields.get("patient"), IdField)
+        for serializer in serializers
+        if is_serializer(serializer)
+    )
