@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
 .PHONY: run test install migrate seed lint typecheck migrations-check schema schema-check \
-        check-deploy bench bench-quick ci clean
+        check-deploy fuzz bench bench-quick ci clean
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -67,6 +67,11 @@ check-deploy: $(STAMP)
 	DJANGO_DEBUG=0 DJANGO_SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') \
 	DJANGO_ALLOWED_HOSTS=api.physiotrack.example \
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
+
+## fuzz: schemathesis against the live app (gunicorn, DEBUG off, its own database seeded with
+## the demo clinic) and the committed openapi.yaml, as a patient and as a clinician (3-4 min).
+fuzz: $(STAMP)
+	$(BIN)/python -m fuzz.run
 
 ## bench: every scenario of docs/benchmarks.md on PostgreSQL and Redis (about 15 minutes);
 ## bench-quick: the same, smaller (under 3 minutes). Both install wrk if it is missing.
