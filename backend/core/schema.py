@@ -10,7 +10,6 @@ from rest_framework.permissions import AllowAny
 
 from backend.core.serializers import ErrorSerializer, IdField
 
-
 # gunicorn's limit_request_line (config/gunicorn.py): a longer request line never reaches
 # Django and is answered with gunicorn's own HTML page.
 URI_TOO_LONG = {
