@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
 .PHONY: run test install migrate seed lint typecheck migrations-check schema schema-check \
-        check-deploy fuzz bench bench-quick ci clean
+        check-deploy fuzz audit bench bench-quick ci clean
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,7 +42,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy backend config tests fuzz
+	$(BIN)/mypy backend config tests tools fuzz
 
 migrations-check: $(STAMP)
 	DJANGO_SETTINGS_MODULE=config.settings_test $(BIN)/python manage.py makemigrations --check --dry-run
@@ -73,6 +73,12 @@ check-deploy: $(STAMP)
 fuzz: $(STAMP)
 	$(BIN)/python -m fuzz.run
 
+## audit: known vulnerabilities in the pinned requirements/constraints.txt (pip-audit with
+## PyPI's advisory data). Fails when a package could not be looked up, unless
+## AUDIT_FLAGS=--allow-unaudited (then it warns and names them).
+audit: $(STAMP)
+	$(BIN)/python -m tools.audit $(AUDIT_FLAGS)
+
 ## bench: every scenario of docs/benchmarks.md on PostgreSQL and Redis (about 15 minutes);
 ## bench-quick: the same, smaller (under 3 minutes). Both install wrk if it is missing.
 bench bench-quick: $(STAMP)
@@ -80,7 +86,7 @@ bench bench-quick: $(STAMP)
 		|| (echo "install wrk (apt-get install wrk)"; exit 1)
 	$(BIN)/python -m bench.run $(if $(filter bench-quick,$@),--quick,)
 
-ci: test lint typecheck migrations-check schema-check check-deploy
+ci: test lint typecheck migrations-check schema-check check-deploy audit
 
 clean:
 	rm -rf $(VENV) .run db.sqlite3 db.sqlite3-* staticfiles .pytest_cache .mypy_cache .ruff_cache

@@ -9,8 +9,10 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
+from corsheaders.defaults import default_headers as default_cors_headers
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -56,6 +58,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "corsheaders",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "django_filters",
@@ -66,11 +69,13 @@ INSTALLED_APPS = [
     "backend.accounts",
     "backend.exercise",
     "backend.alerts",
+    "backend.audit",
 ]
 
 MIDDLEWARE = [
     "backend.core.middleware.RequestIdMiddleware",
     "backend.core.middleware.BodySizeLimitMiddleware",
+    "corsheaders.middleware.CorsMiddleware",  # before CommonMiddleware, as its docs ask
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -122,12 +127,21 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (throttling, lockouts) ----------------------------------------------------------
 CACHE_URL = os.environ.get("CACHE_URL", "")
+CACHES: dict[str, dict[str, Any]]
 if CACHE_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Rendered response bodies keyed by their ETag, in each process's memory: content-addressed,
+# so never stale, and a hit costs no network round trip (about 6 MB per process when full).
+CACHES["rendered"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "rendered",
+    "TIMEOUT": 3600,
+    "OPTIONS": {"MAX_ENTRIES": 1000},
+}
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -141,6 +155,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 ACTIVATION_CODE_TTL = timedelta(hours=int(os.environ.get("ACTIVATION_CODE_TTL_HOURS", "72")))
+# Lockout: this many failed sign-ins for one username from one IP within the window lock that
+# pair (only that pair: the owner elsewhere still signs in) for the cool-off.
+LOGIN_LOCKOUT_ATTEMPTS = int(os.environ.get("LOGIN_LOCKOUT_ATTEMPTS", "5"))
+LOGIN_LOCKOUT_WINDOW = timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_WINDOW_MINUTES", "15")))
+LOGIN_LOCKOUT_COOL_OFF = timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15")))
 
 # --- Internationalisation: store UTC, convert per patient ------------------------------------
 LANGUAGE_CODE = "en"
@@ -165,11 +184,13 @@ STORAGES = {
 # A batch sync of 100 session logs is about 300 KB; 1 MiB leaves room without inviting abuse.
 REQUEST_BODY_MAX_BYTES = int(os.environ.get("REQUEST_BODY_MAX_BYTES", str(1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
+# How long an Idempotency-Key's answer is kept for replay (backend.core.idempotency).
+IDEMPOTENCY_KEY_TTL = timedelta(hours=int(os.environ.get("IDEMPOTENCY_KEY_TTL_HOURS", "24")))
 
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "backend.accounts.authentication.JWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": ["backend.core.parsers.JSONParser"],
@@ -226,6 +247,8 @@ SPECTACULAR_SETTINGS = {
         "LoadUnitEnum": "backend.exercise.codes.LoadUnit",
         "ProposalStatusEnum": "backend.exercise.models.ProposalStatus",
         "SyncStatusEnum": ["created", "duplicate", "invalid"],
+        "AuditActionEnum": "backend.audit.models.Action",
+        "AuditResourceEnum": "backend.audit.models.Resource",
     },
 }
 
@@ -289,6 +312,12 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "PhysioTrack <noreply@
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# CORS is closed unless origins are listed: the mobile app is not a browser and needs none.
+CORS_ALLOWED_ORIGINS = env_list("DJANGO_CORS_ALLOWED_ORIGINS")
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_HEADERS = (*default_cors_headers, "idempotency-key", "x-request-id")
+CORS_EXPOSE_HEADERS = ["X-Request-ID", "Idempotent-Replayed", "Retry-After", "ETag"]
 SESSION_COOKIE_HTTPONLY = True
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=True)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from rest_framework.test import APIClient
 
 from backend.accounts.models import User
@@ -53,10 +53,13 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Iterator[None]:
-    """Throttle counters live in the cache; each test starts with none."""
-    cache.clear()
+    """Throttle counters and rendered bodies live in caches; each test starts with none
+    (ids and frozen clocks repeat between tests, so an ETag could too)."""
+    for each in caches.all():
+        each.clear()
     yield
-    cache.clear()
+    for each in caches.all():
+        each.clear()
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from backend.accounts.models import (
     PushDevice,
     User,
 )
+from backend.accounts.services import account_deactivate
 from backend.core.admin import (
     OrganisationScopedAdmin,
     ReadOnlyForOrgAdmin,
@@ -99,6 +100,11 @@ class UserAdmin(_LimitChoicesToOrganisation, OrganisationScopedAdmin, DjangoUser
             if not change:
                 obj.created_by = request.user  # type: ignore[assignment]
         super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            # Unticking "active" is a deactivation like the API's: revoke every session too,
+            # so reactivating the account later cannot revive an old refresh token.
+            assert isinstance(request.user, User)  # noqa: S101  # the admin needs a login
+            account_deactivate(user=obj, by=request.user)
 
 
 @admin.register(PatientProfile)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,7 +19,8 @@ from rest_framework_simplejwt import views as jwt_views
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from backend.accounts import selectors, services
-from backend.accounts.models import CareTeamMembership, PatientProfile, User
+from backend.accounts.lockout import LoginLocked, login_attempts_of
+from backend.accounts.models import CareTeamMembership, PatientProfile, Role, User
 from backend.accounts.serializers import (
     ActivatedOutput,
     ActivateInput,
@@ -25,6 +28,7 @@ from backend.accounts.serializers import (
     CaregiverInviteInput,
     CareTeamAddInput,
     CareTeamMemberOutput,
+    DeactivatedOutput,
     DeviceOutput,
     DeviceRegisterInput,
     LogoutInput,
@@ -40,7 +44,10 @@ from backend.accounts.throttles import (
     LoginUsernameThrottle,
     TokenRefreshIpThrottle,
 )
+from backend.audit.models import Action, Resource
+from backend.audit.services import record_access
 from backend.core.errors import DomainError
+from backend.core.idempotency import idempotent
 from backend.core.serializers import ErrorSerializer
 
 
@@ -52,9 +59,24 @@ def current_user(request: Request) -> User:
 
 @extend_schema(tags=["auth"])
 class TokenObtainApi(jwt_views.TokenObtainPairView):
-    """Sign in with username and password; returns a short-lived access and a refresh token."""
+    """Sign in with username and password; returns a short-lived access and a refresh token.
+    Repeated failures for one username from one network lock that pair for a while (429)."""
 
     throttle_classes = [LoginIpThrottle, LoginUsernameThrottle]
+
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        attempts = login_attempts_of(request)
+        if attempts is not None and (wait := attempts.locked_for()):
+            raise LoginLocked(wait=wait)  # even the right password waits out the cool-off
+        try:
+            response = super().post(request, *args, **kwargs)
+        except AuthenticationFailed:
+            if attempts is not None:
+                attempts.failed()
+            raise
+        if attempts is not None:
+            attempts.succeeded()
+        return response
 
 
 @extend_schema(tags=["auth"])
@@ -72,6 +94,7 @@ class LogoutApi(APIView):
     authentication_classes: list[type] = []  # a stale access token must not block sign-out
     throttle_classes = [TokenRefreshIpThrottle]
 
+    @idempotent
     def post(self, request: Request) -> Response:
         data = LogoutInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -91,6 +114,7 @@ class ActivateApi(APIView):
         data = ActivateInput(data=request.data)
         data.is_valid(raise_exception=True)
         user = services.account_activate(**data.validated_data)
+        record_access(request, Action.ACTIVATE, Resource.USER, [user], actor=user)
         refresh = RefreshToken.for_user(user)
         body = {
             "username": user.username,
@@ -123,12 +147,16 @@ class DeviceListCreateApi(APIView):
             409: ErrorSerializer,
         },
     )
+    @idempotent
     def post(self, request: Request) -> Response:
         """Register this phone for push notifications (safe to repeat)."""
         data = DeviceRegisterInput(data=request.data)
         data.is_valid(raise_exception=True)
         device, created = services.device_register(
             user=current_user(request), **data.validated_data
+        )
+        record_access(
+            request, Action.CREATE if created else Action.UPDATE, Resource.DEVICE, [device]
         )
         return Response(
             DeviceOutput(device).data,
@@ -141,7 +169,9 @@ class DeviceDeleteApi(APIView):
     def delete(self, request: Request, device_id: int) -> Response:
         """Stop push notifications to this phone."""
         device = get_object_or_404(selectors.devices_of(current_user(request)), pk=device_id)
-        services.device_unregister(device=device)
+        with transaction.atomic():  # recorded first (delete() clears the id), kept only if done
+            record_access(request, Action.DELETE, Resource.DEVICE, [device])
+            services.device_unregister(device=device)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -180,6 +210,7 @@ class PatientListCreateApi(generics.GenericAPIView):
     @extend_schema(
         request=PatientCreateInput, responses={201: PatientCreatedOutput, 403: ErrorSerializer}
     )
+    @idempotent
     def post(self, request: Request) -> Response:
         """Enrol a patient (physiotherapists). The answer carries the one-time activation code."""
         data = PatientCreateInput(data=request.data)
@@ -188,6 +219,7 @@ class PatientListCreateApi(generics.GenericAPIView):
         fields["timezone_name"] = fields.pop("timezone")
         created = services.patient_create(by=current_user(request), **fields)
         patient = selectors.patient_get(viewer=current_user(request), patient_id=created.patient.pk)
+        record_access(request, Action.CREATE, Resource.PATIENT, [patient])
         body = {"patient": patient, "activation": created.activation}
         return Response(PatientCreatedOutput(body).data, status=status.HTTP_201_CREATED)
 
@@ -197,11 +229,9 @@ class PatientDetailApi(APIView):
     @extend_schema(responses={200: PatientOutput})
     def get(self, request: Request, patient_id: int) -> Response:
         """One patient's profile and care team."""
-        return Response(
-            PatientOutput(
-                selectors.patient_get(viewer=current_user(request), patient_id=patient_id)
-            ).data
-        )
+        patient = selectors.patient_get(viewer=current_user(request), patient_id=patient_id)
+        record_access(request, Action.READ, Resource.PATIENT, [patient])
+        return Response(PatientOutput(patient).data)
 
     @extend_schema(request=PatientUpdateInput, responses={200: PatientOutput, 403: ErrorSerializer})
     def patch(self, request: Request, patient_id: int) -> Response:
@@ -214,6 +244,7 @@ class PatientDetailApi(APIView):
         services.patient_profile_update(
             patient=patient, by=viewer, changes=dict(data.validated_data)
         )
+        record_access(request, Action.UPDATE, Resource.PATIENT, [patient])
         return Response(
             PatientOutput(selectors.patient_get(viewer=viewer, patient_id=patient_id)).data
         )
@@ -234,10 +265,18 @@ def _patient_for_clinician(request: Request, patient_id: int) -> PatientProfile:
     responses={201: PatientCreatedOutput, 403: ErrorSerializer, 409: ErrorSerializer},
 )
 class PatientActivationCodeApi(APIView):
+    @idempotent
     def post(self, request: Request, patient_id: int) -> Response:
         """Issue a new activation code (the previous one stops working)."""
         patient = _patient_for_clinician(request, patient_id)
         issued = services.activation_code_issue(user=patient.user, by=current_user(request))
+        record_access(
+            request,
+            Action.CREATE,
+            Resource.ACTIVATION_CODE,
+            [patient.user],
+            patient_of=lambda _: patient.pk,
+        )
         body = {"patient": patient, "activation": issued}
         return Response(PatientCreatedOutput(body).data, status=status.HTTP_201_CREATED)
 
@@ -248,11 +287,13 @@ class CareTeamApi(APIView):
     def get(self, request: Request, patient_id: int) -> Response:
         """The clinicians on the patient's care team."""
         patient = selectors.patient_get(viewer=current_user(request), patient_id=patient_id)
+        record_access(request, Action.READ, Resource.CARE_TEAM_MEMBERSHIP, patient.care_team.all())
         return Response(CareTeamMemberOutput(patient.care_team.all(), many=True).data)
 
     @extend_schema(
         request=CareTeamAddInput, responses={201: CareTeamMemberOutput, 403: ErrorSerializer}
     )
+    @idempotent
     def post(self, request: Request, patient_id: int) -> Response:
         """Add a clinician of the organisation to the care team (safe to repeat)."""
         patient = _patient_for_clinician(request, patient_id)
@@ -264,6 +305,7 @@ class CareTeamApi(APIView):
             by=current_user(request),
             role=data.validated_data.get("role"),
         )
+        record_access(request, Action.CREATE, Resource.CARE_TEAM_MEMBERSHIP, [membership])
         return Response(CareTeamMemberOutput(membership).data, status=status.HTTP_201_CREATED)
 
 
@@ -275,7 +317,9 @@ class CareTeamMemberApi(APIView):
         """Remove a clinician from the care team (the last physiotherapist stays)."""
         patient = _patient_for_clinician(request, patient_id)
         membership = get_object_or_404(CareTeamMembership, pk=membership_id, patient=patient)
-        services.care_team_member_remove(membership=membership, by=current_user(request))
+        with transaction.atomic():  # recorded first (delete() clears the id), kept only if done
+            record_access(request, Action.DELETE, Resource.CARE_TEAM_MEMBERSHIP, [membership])
+            services.care_team_member_remove(membership=membership, by=current_user(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -285,6 +329,7 @@ class CareTeamMemberApi(APIView):
     responses={201: CaregiverInvitedOutput, 403: ErrorSerializer},
 )
 class CaregiverInviteApi(APIView):
+    @idempotent
     def post(self, request: Request, patient_id: int) -> Response:
         """Add a parent or guardian; the answer carries their one-time activation code."""
         patient = _patient_for_clinician(request, patient_id)
@@ -293,4 +338,36 @@ class CaregiverInviteApi(APIView):
         invited = services.caregiver_invite(
             patient=patient, by=current_user(request), **data.validated_data
         )
+        record_access(request, Action.CREATE, Resource.CAREGIVER_LINK, [invited.link])
         return Response(CaregiverInvitedOutput(invited).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(
+    tags=["accounts"], request=None, responses={200: DeactivatedOutput, 403: ErrorSerializer}
+)
+class UserDeactivateApi(APIView):
+    @idempotent
+    def post(self, request: Request, user_id: int) -> Response:
+        """Deactivate an account (organisation admins: anyone of the organisation;
+        physiotherapists: their patients and the patients' caregivers). Sign-in stops at once
+        and every session is revoked; the clinical record is kept (retention in README).
+        Safe to repeat."""
+        viewer = current_user(request)
+        if viewer.role not in {Role.ORG_ADMIN, Role.PHYSIOTHERAPIST}:
+            raise DomainError(
+                "Only organisation admins and physiotherapists may deactivate accounts.",
+                code="permission_denied",
+                status=403,
+            )
+        user = get_object_or_404(selectors.users_deactivatable_by(viewer), pk=user_id)
+        revoked = services.account_deactivate(user=user, by=viewer)
+        profile = getattr(user, "patient_profile", None)
+        record_access(
+            request,
+            Action.DEACTIVATE,
+            Resource.USER,
+            [user],
+            patient_of=lambda _: profile.pk if profile is not None else None,
+        )
+        user.refresh_tokens_revoked = revoked  # type: ignore[attr-defined]  # for the output
+        return Response(DeactivatedOutput(user).data)

@@ -10,7 +10,7 @@ Anyone else, organisation admins included, gets nothing (and the API answers 404
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from backend.accounts.models import (
@@ -89,3 +89,21 @@ def user_with_context(user: User) -> User:
         )
         .get(pk=user.pk)
     )
+
+
+def users_deactivatable_by(viewer: User) -> QuerySet[User]:
+    """Accounts the viewer may deactivate: an organisation admin, anyone of their organisation
+    but themselves and platform staff; a physiotherapist, the patients on their care teams and
+    those patients' caregivers (they enrolled and invited them); nobody else."""
+    users = User.objects.select_related("patient_profile")
+    if not viewer.is_active or viewer.organisation_id is None:
+        return users.none()
+    if viewer.role == Role.ORG_ADMIN:
+        return users.filter(organisation_id=viewer.organisation_id, is_superuser=False).exclude(
+            pk=viewer.pk
+        )
+    if viewer.role == Role.PHYSIOTHERAPIST:
+        patients = patients_visible_to(viewer)
+        caregivers = CaregiverLink.objects.filter(patient__in=patients).values("caregiver_id")
+        return users.filter(Q(pk__in=patients.values("user_id")) | Q(pk__in=caregivers))
+    return users.none()

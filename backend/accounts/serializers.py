@@ -22,6 +22,7 @@ from backend.accounts.models import (
     validate_weekdays,
 )
 from backend.core.serializers import IdField, LocalTimeField
+from backend.core.validators import plausible_date
 
 
 class StrictSerializer(serializers.Serializer):
@@ -199,6 +200,16 @@ class DeviceOutput(serializers.ModelSerializer):
         fields = ["id", "platform", "token", "created_at", "last_seen_at"]
 
 
+class DeactivatedOutput(serializers.ModelSerializer):
+    refresh_tokens_revoked = serializers.IntegerField(
+        help_text="Sessions (refresh tokens) that stopped working with this request."
+    )
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "role", "is_active", "refresh_tokens_revoked"]
+
+
 class TokenPairOutput(serializers.Serializer):
     access = serializers.CharField()
     refresh = serializers.CharField()
@@ -224,7 +235,7 @@ class PatientCreateInput(StrictSerializer):
     first_name = serializers.CharField(max_length=150)
     last_name = serializers.CharField(max_length=150)
     email = serializers.EmailField(required=False, default="")
-    date_of_birth = serializers.DateField()
+    date_of_birth = serializers.DateField(validators=[plausible_date])
     timezone = TimezoneField()
     diagnosis = serializers.CharField(max_length=300, required=False, default="")
     training_weekdays = WeekdaysField(required=False)
@@ -232,7 +243,7 @@ class PatientCreateInput(StrictSerializer):
 
 
 class PatientUpdateInput(StrictSerializer):
-    date_of_birth = serializers.DateField(required=False)
+    date_of_birth = serializers.DateField(required=False, validators=[plausible_date])
     diagnosis = serializers.CharField(max_length=300, required=False, allow_blank=True)
     timezone = TimezoneField(required=False)
     training_weekdays = WeekdaysField(required=False)

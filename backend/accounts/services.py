@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from backend.accounts.models import (
@@ -32,6 +32,7 @@ from backend.accounts.models import (
     User,
 )
 from backend.core.errors import DomainError
+from backend.core.idempotency import idempotency_keys_purge
 
 # Crockford base32 without look-alikes (no I, L, O, U): easy to read out over the phone.
 _CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -357,8 +358,43 @@ def refresh_token_revoke(*, refresh: str) -> None:
 def expired_credentials_purge(
     *, now: datetime, keep_for: timedelta = timedelta(days=30)
 ) -> dict[str, int]:
-    """Forgets activation codes and refresh tokens that can no longer be used; codes are kept
-    for a grace period so a support question about a failed activation can still be answered."""
+    """Forgets activation codes, refresh tokens and idempotency keys that can no longer be
+    used; codes are kept for a grace period so a support question about a failed activation
+    can still be answered."""
     codes, _ = ActivationCode.objects.filter(expires_at__lt=now - keep_for).delete()
     tokens, _ = OutstandingToken.objects.filter(expires_at__lt=now).delete()
-    return {"activation_codes": codes, "refresh_tokens": tokens}
+    keys = idempotency_keys_purge(now=now)
+    return {"activation_codes": codes, "refresh_tokens": tokens, "idempotency_keys": keys}
+
+
+@transaction.atomic
+def account_deactivate(*, user: User, by: User) -> int:
+    """Blocks the account at once and keeps every record; returns how many refresh tokens
+    were revoked. Safe to repeat.
+
+    Sign-in stops because `is_active` is false: the login view refuses the password, and an
+    access token issued before is refused on its next request (simplejwt checks the user is
+    active). Every outstanding refresh token is blacklisted as well, so a later reactivation
+    cannot revive an old session, and an unused activation code stops working.
+
+    Nothing is deleted. Retention (NHS England Records Management Code of Practice 2021,
+    health records of children and adults): a child's record is kept until the patient's
+    25th birthday (26th if they were 17 when treatment ended), an adult's for 8 years after
+    treatment ended (the last entry). The profile, programmes, session logs, assessments,
+    alerts and the audit trail therefore stay, readable by the care team; erasure after the
+    retention period is a separate, reviewed process.
+    """
+    now = timezone.now()
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    if locked.is_active:
+        locked.is_active = False
+        locked.save(update_fields=["is_active"])
+    user.is_active = False
+    ActivationCode.objects.filter(user=user, used_at__isnull=True).update(used_at=now)
+    outstanding = OutstandingToken.objects.filter(user=user, expires_at__gt=now).exclude(
+        blacklistedtoken__isnull=False
+    )
+    revoked = BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
+    )
+    return len(revoked)

@@ -25,14 +25,22 @@ class TokenRefreshIpThrottle(_IpThrottle):
     scope = "token_refresh"
 
 
+def submitted_username(request: Request) -> str | None:
+    """The username a sign-in names, as the throttle and the lockout key it; None if none."""
+    data = request.data if isinstance(request.data, dict) else {}
+    username = data.get("username")
+    if isinstance(username, int | float) and not isinstance(username, bool):
+        username = str(username)  # the serializer accepts numbers as usernames too
+    if not isinstance(username, str) or not username.strip():
+        return None
+    return username.strip().lower()
+
+
 class LoginUsernameThrottle(SimpleRateThrottle):
     scope = "login_username"
 
     def get_cache_key(self, request: Request, view: APIView) -> str | None:
-        data = request.data if isinstance(request.data, dict) else {}
-        username = data.get("username")
-        if isinstance(username, int | float) and not isinstance(username, bool):
-            username = str(username)  # the serializer accepts numbers as usernames too
-        if not isinstance(username, str) or not username.strip():
+        username = submitted_username(request)
+        if username is None:
             return None  # nothing to key on; the IP throttle still applies
-        return self.cache_format % {"scope": self.scope, "ident": username.strip().lower()}
+        return self.cache_format % {"scope": self.scope, "ident": username}

@@ -24,6 +24,9 @@ urlpatterns = [
         name="care-team-member",
     ),
     path(
+        "users/<id:user_id>/deactivate/", apis.UserDeactivateApi.as_view(), name="user-deactivate"
+    ),
+    path(
         "patients/<id:patient_id>/caregivers/",
         apis.CaregiverInviteApi.as_view(),
         name="caregivers",

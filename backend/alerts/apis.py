@@ -17,7 +17,11 @@ from backend.alerts.rules import RULES
 from backend.alerts.serializers import AlertOutput, NotificationOutput, ResolveInput
 from backend.alerts.services import alerting
 from backend.alerts.services import notifications as services
+from backend.audit.mixins import RecordsPageReads
+from backend.audit.models import Action, Resource
+from backend.audit.services import record_access
 from backend.core.filters import IdFilter
+from backend.core.idempotency import idempotent
 
 
 class NotificationFilter(filters.FilterSet):
@@ -43,14 +47,18 @@ class NotificationListApi(generics.ListAPIView):
 
 @extend_schema(tags=["notifications"], request=None, responses={200: NotificationOutput})
 class NotificationReadApi(APIView):
+    @idempotent
     def post(self, request: Request, notification_id: int) -> Response:
         """Mark one notification read (safe to repeat)."""
         notification = get_object_or_404(
             selectors.notifications_of(current_user(request)), pk=notification_id
         )
-        return Response(
-            NotificationOutput(services.notification_mark_read(notification=notification)).data
+        notification = services.notification_mark_read(notification=notification)
+        # The recipient's own inbox item, not a record of the patient it may mention.
+        record_access(
+            request, Action.UPDATE, Resource.NOTIFICATION, [notification], patient_of=lambda _: None
         )
+        return Response(NotificationOutput(notification).data)
 
 
 class AlertFilter(filters.FilterSet):
@@ -65,11 +73,12 @@ class AlertFilter(filters.FilterSet):
 
 
 @extend_schema(tags=["alerts"])
-class AlertListApi(generics.ListAPIView):
+class AlertListApi(RecordsPageReads, generics.ListAPIView):
     """Alerts about my care-team patients, most urgent first, then newest."""
 
     serializer_class = AlertOutput
     filterset_class = AlertFilter
+    audit_resource = Resource.ALERT
 
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):
@@ -81,16 +90,19 @@ class AlertListApi(generics.ListAPIView):
 
 @extend_schema(tags=["alerts"], request=None, responses={200: AlertOutput})
 class AlertAcknowledgeApi(APIView):
+    @idempotent
     def post(self, request: Request, alert_id: int) -> Response:
         """I have seen it and I am on it (safe to repeat: the first acknowledgement stays)."""
         viewer = current_user(request)
         alert = get_object_or_404(selectors.alerts_visible_to(viewer), pk=alert_id)
         alerting.alert_acknowledge(alert=alert, by=viewer)
+        record_access(request, Action.ACKNOWLEDGE, Resource.ALERT, [alert])
         return Response(AlertOutput(selectors.alerts_visible_to(viewer).get(pk=alert_id)).data)
 
 
 @extend_schema(tags=["alerts"], request=ResolveInput, responses={200: AlertOutput})
 class AlertResolveApi(APIView):
+    @idempotent
     def post(self, request: Request, alert_id: int) -> Response:
         """Close the alert with a note saying what was done."""
         viewer = current_user(request)
@@ -98,4 +110,5 @@ class AlertResolveApi(APIView):
         data = ResolveInput(data=request.data)
         data.is_valid(raise_exception=True)
         alerting.alert_resolve(alert=alert, by=viewer, note=data.validated_data["note"])
+        record_access(request, Action.RESOLVE, Resource.ALERT, [alert])
         return Response(AlertOutput(selectors.alerts_visible_to(viewer).get(pk=alert_id)).data)

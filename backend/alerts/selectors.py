@@ -33,3 +33,17 @@ def open_alert_counts(patient_ids: list[int]) -> dict[int, int]:
 
 def weekly_adherence_of(patient: PatientProfile, *, weeks: int = 12) -> QuerySet[WeeklyAdherence]:
     return WeeklyAdherence.objects.filter(patient=patient).order_by("-week_start")[:weeks]
+
+
+def alerts_about(patient: PatientProfile) -> QuerySet[Alert]:
+    """Every alert about the patient, for their own copy of their record (GET /me/export/):
+    the app does not show them clinical alerts, but the right of access covers them."""
+    return (
+        Alert.objects.filter(patient=patient)
+        .select_related("acknowledged_by", "resolved_by")
+        .order_by("created_at", "id")
+    )
+
+
+def adherence_history_of(patient: PatientProfile) -> QuerySet[WeeklyAdherence]:
+    return WeeklyAdherence.objects.filter(patient=patient).order_by("week_start")

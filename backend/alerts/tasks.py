@@ -27,12 +27,20 @@ def deliver_notification(self: Task, delivery_id: int) -> str:
         raise self.retry(exc=error, countdown=countdown) from error
 
 
+@shared_task(name="alerts.deliver_notifications", acks_late=True, reject_on_worker_lost=True)
+def deliver_notifications(delivery_ids: list[int]) -> int:
+    """Bulk sends, 200 deliveries a task; the claim per delivery makes a rerun a no-op."""
+    return delivery.deliveries_send(delivery_ids=delivery_ids)
+
+
 @shared_task(name="alerts.sweep_deliveries", acks_late=True, reject_on_worker_lost=True)
 def sweep_deliveries() -> int:
-    """Every minute: deliveries whose task never ran (broker down at commit time)."""
+    """Every minute: deliveries whose task never ran (broker down at commit time) or whose
+    backoff is over."""
+    from backend.alerts.services.notifications import enqueue_deliveries
+
     ids = delivery.deliveries_sweep(now=timezone.now())
-    for delivery_id in ids:
-        deliver_notification.delay(delivery_id)
+    enqueue_deliveries(ids)
     return len(ids)
 
 

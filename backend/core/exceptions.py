@@ -23,6 +23,7 @@ _DEFAULT_CODES = {
     409: "conflict",
     413: "payload_too_large",
     415: "unsupported_media_type",
+    422: "unprocessable",
     429: "throttled",
 }
 

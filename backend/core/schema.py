@@ -6,8 +6,11 @@ from typing import Any
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.plumbing import force_instance, is_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.permissions import AllowAny
 
+from backend.core import idempotency
 from backend.core.serializers import ErrorSerializer, IdField
 
 # gunicorn's limit_request_line (config/gunicorn.py): a longer request line never reaches
@@ -17,6 +20,19 @@ URI_TOO_LONG = {
     "(4094 bytes); answered by the HTTP server, not in the JSON error shape."
 }
 
+IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
+    name=idempotency.HEADER,
+    type=OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "Optional, e.g. a UUID (IETF draft-ietf-httpapi-idempotency-key-header). A retry with "
+        "the same key and body gets the first answer again, with `Idempotent-Replayed: true`, "
+        "and the work is done once; the same key with another body or endpoint is 422, and "
+        "while the first request is still running 409. Keys are kept 24 hours."
+    ),
+)
+
 
 class AutoSchema(SpectacularAutoSchema):
     def get_operation(self, *args: Any, **kwargs: Any) -> Any:
@@ -25,6 +41,15 @@ class AutoSchema(SpectacularAutoSchema):
         if operation and any(p.get("in") == "query" for p in operation.get("parameters", [])):
             operation["responses"].setdefault("414", URI_TOO_LONG)
         return operation
+
+    def get_override_parameters(self) -> list[Any]:
+        parameters: list[Any] = list(super().get_override_parameters())
+        if self._is_idempotent():
+            parameters.append(IDEMPOTENCY_KEY_PARAMETER)
+        return parameters
+
+    def _is_idempotent(self) -> bool:
+        return idempotency.is_idempotent(getattr(self.view, self.method.lower(), None))
 
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         bodies: dict[str, Any] = super()._get_response_bodies(direction)
@@ -51,6 +76,8 @@ class AutoSchema(SpectacularAutoSchema):
             codes += ["404"]
         if getattr(self.view, "throttle_classes", None):
             codes += ["429"]
+        if self._is_idempotent():
+            codes += ["409", "422"]  # Idempotency-Key still in use / reused for another request
         return codes
 
 

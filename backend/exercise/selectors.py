@@ -8,10 +8,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from django.db.models import Max, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    prefetch_related_objects,
+)
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -31,6 +40,7 @@ from backend.exercise.models import (
     ProgressionProposal,
     SessionItemResult,
     SessionLog,
+    SessionLogRevision,
 )
 
 PATIENT_SIDE = {Role.PATIENT, Role.CAREGIVER}
@@ -87,9 +97,23 @@ def programme_get(*, viewer: User, programme_id: int, with_items: bool = True) -
 
 
 def programme_current(*, viewer: User, patient_id: int | None) -> Programme:
-    """The patient's programme in force (active, else paused), or 404."""
-    programmes = programmes_visible_to(viewer).filter(
-        status__in=[ProgrammeStatus.ACTIVE, ProgrammeStatus.PAUSED]
+    """The patient's programme in force (active, else paused), or 404. Without its items
+    (`programme_items_load` adds them): a conditional GET needs only `exercises_changed_at`,
+    the newest edit to any exercise of the version in force."""
+    exercises_changed_at = (
+        ProgrammeItem.objects.filter(version_id=OuterRef("current_version_id"))
+        .order_by()
+        .values("version_id")
+        .annotate(newest=Max("exercise__updated_at"))
+        .values("newest")
+    )
+    programmes = (
+        programmes_visible_to(viewer)
+        .filter(status__in=[ProgrammeStatus.ACTIVE, ProgrammeStatus.PAUSED])
+        .select_related(None)
+        .select_related("current_version")
+        .prefetch_related(None)
+        .annotate(exercises_changed_at=Subquery(exercises_changed_at))
     )
     if patient_id is not None:
         programmes = programmes.filter(patient_id=patient_id)
@@ -102,6 +126,11 @@ def programme_current(*, viewer: User, patient_id: int | None) -> Programme:
     if not found:
         raise Http404("No programme in force.")
     return found[0]
+
+
+def programme_items_load(programme: Programme) -> None:
+    """The items of the version in force, with their exercises, as programmes_visible_to has."""
+    prefetch_related_objects([programme], _items_prefetch("current_version__"))
 
 
 def versions_of(programme: Programme) -> QuerySet[ProgrammeVersion]:
@@ -134,15 +163,6 @@ def sessions_visible_to(viewer: User, *, include_deleted: bool = False) -> Query
 
 def session_get(*, viewer: User, session_id: int) -> SessionLog:
     return get_object_or_404(sessions_visible_to(viewer), pk=session_id)
-
-
-def session_for_replay(*, patient: PatientProfile, client_id: Any) -> SessionLog:
-    """The stored log (even a deleted one) exactly as the first upload got it back."""
-    return (
-        SessionLog.objects.select_related("version")
-        .prefetch_related("results__item")
-        .get(patient=patient, client_id=client_id)
-    )
 
 
 # --- Assessments ----------------------------------------------------------------------------
@@ -243,29 +263,46 @@ def patient_activity(
         )
         .values("pk", "last_at", "last_pain")
     }
-    recent = defaultdict(list)
-    for row in SessionLog.objects.filter(
-        patient_id__in=ids, deleted_at__isnull=True, started_at__gte=now - timedelta(days=8)
-    ).values("patient_id", "started_at", "completion"):
-        recent[row["patient_id"]].append(row)
+    this_week = _sessions_this_local_week(patients, now=now)
     open_alerts = open_alert_counts(ids) if with_alerts else {}
     activity = {}
     for patient in patients:
-        zone = ZoneInfo(patient.timezone)
-        this_week = local_week_start(now, zone)
-        completions = [
-            r["completion"]
-            for r in recent[patient.pk]
-            if local_week_start(r["started_at"], zone) == this_week
-        ]
         activity[patient.pk] = PatientActivity(
             active_programme=programmes.get(patient.pk),
-            sessions_this_week=weighted_count(completions),
+            sessions_this_week=this_week.get(patient.pk, Decimal(0)),
             last_session_at=last[patient.pk]["last_at"],
             last_pain=last[patient.pk]["last_pain"],
             open_alerts=open_alerts.get(patient.pk, 0) if with_alerts else None,
         )
     return activity
+
+
+def _sessions_this_local_week(
+    patients: list[PatientProfile], *, now: datetime
+) -> dict[int, Decimal]:
+    """Weighted sessions in each patient's current local week, counted by the database: one
+    query with a condition per time zone on the page, a few rows per patient however many
+    logs there are."""
+    in_zone: dict[str, list[int]] = defaultdict(list)
+    for patient in patients:
+        in_zone[patient.timezone].append(patient.pk)
+    this_week = Q()
+    for name, patient_ids in in_zone.items():
+        zone = ZoneInfo(name)
+        start, end = week_bounds(local_week_start(now, zone), zone)
+        this_week |= Q(patient_id__in=patient_ids, started_at__gte=start, started_at__lt=end)
+    counts: dict[int, Decimal] = defaultdict(Decimal)
+    if not in_zone:
+        return counts
+    rows = (
+        SessionLog.objects.filter(this_week, deleted_at__isnull=True)
+        .order_by()
+        .values("patient_id", "completion")
+        .annotate(logs=Count("id"))
+    )
+    for row in rows:
+        counts[row["patient_id"]] += SESSION_WEIGHT.get(row["completion"], Decimal(0)) * row["logs"]
+    return counts
 
 
 @dataclass(frozen=True)
@@ -386,20 +423,85 @@ def assessments_in_order(
     return assessments.order_by("measured_at", "id")
 
 
+class SessionScore(NamedTuple):
+    """What the decline rules read of a log: plain tuples, since a batch reads thousands."""
+
+    pk: int
+    patient_id: int
+    started_at: datetime
+    pain_after: int | None
+    fatigue: int | None
+
+
 def session_scores(
     patient_ids: Iterable[int], *, since: datetime, until: datetime
-) -> dict[int, list[SessionLog]]:
+) -> dict[int, list[SessionScore]]:
     """Pain and fatigue of each patient's logs in the window, oldest first."""
-    found: dict[int, list[SessionLog]] = defaultdict(list)
-    for session in (
+    found: dict[int, list[SessionScore]] = defaultdict(list)
+    for pk, patient_id, started_at, pain_after, fatigue in (
         SessionLog.objects.filter(
             patient_id__in=patient_ids,
             deleted_at__isnull=True,
             started_at__gte=since,
             started_at__lte=until,
         )
-        .only("id", "patient_id", "started_at", "pain_after", "fatigue")
         .order_by("started_at", "id")
+        .values_list("id", "patient_id", "started_at", "pain_after", "fatigue")
     ):
-        found[session.patient_id].append(session)
+        found[patient_id].append(SessionScore(pk, patient_id, started_at, pain_after, fatigue))
     return found
+
+
+# --- The patient's own copy of their record (GET /me/export/) --------------------------------
+
+
+def programmes_for_export(patient: PatientProfile) -> QuerySet[Programme]:
+    """Every programme of the patient, drafts included (the right of access covers them),
+    with all versions, their items and the status history: four queries."""
+    return (
+        Programme.objects.filter(patient=patient)
+        .order_by("created_at", "id")
+        .prefetch_related(
+            Prefetch(
+                "versions",
+                queryset=ProgrammeVersion.objects.select_related("author")
+                .prefetch_related(_items_prefetch())
+                .order_by("number"),
+            ),
+            Prefetch(
+                "events",
+                queryset=ProgrammeEvent.objects.select_related("by").order_by("at", "id"),
+            ),
+        )
+    )
+
+
+def sessions_for_export(patient: PatientProfile) -> QuerySet[SessionLog]:
+    """Every log, deleted ones included, with item results and the values before each edit."""
+    return (
+        SessionLog.objects.filter(patient=patient)
+        .select_related("version")
+        .order_by("started_at", "id")
+        .prefetch_related(
+            Prefetch(
+                "results",
+                queryset=SessionItemResult.objects.select_related("item").order_by(
+                    "item__position"
+                ),
+            ),
+            Prefetch(
+                "revisions",
+                queryset=SessionLogRevision.objects.select_related("revised_by").order_by(
+                    "revised_at", "id"
+                ),
+            ),
+        )
+    )
+
+
+def assessments_for_export(patient: PatientProfile) -> QuerySet[Assessment]:
+    return (
+        Assessment.objects.filter(patient=patient)
+        .select_related("measured_by")
+        .order_by("measured_at", "id")
+    )

@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from backend.accounts.models import ActivationCode, PatientProfile
+from backend.accounts.models import ActivationCode, PatientProfile, User
 
 pytestmark = pytest.mark.django_db
 
@@ -132,6 +132,28 @@ def test_a_weak_password_is_refused_with_a_field_message_and_the_code_survives(
     assert weak.status_code == 400
     assert weak.json()["errors"]["password"]
     assert strong.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("weak", "reason"),
+    [
+        ("Sh0rt!pw", "too short"),
+        ("password1234", "too common"),
+        ("2718281828459", "entirely numeric"),
+        (None, "too similar"),  # the account's own username
+    ],
+)
+def test_each_password_rule_is_active(api_client, enrolled, weak, reason):
+    password = weak or enrolled["patient"]["username"]
+
+    response = api_client.post(
+        ACTIVATE_URL, {"code": enrolled["activation"]["code"], "password": password}
+    )
+
+    assert response.status_code == 400
+    assert reason in " ".join(response.json()["errors"]["password"])
+    user = User.objects.get(username=enrolled["patient"]["username"])
+    assert not user.has_usable_password()
 
 
 def test_an_unknown_code_is_400(api_client, db):

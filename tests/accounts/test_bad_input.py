@@ -28,6 +28,8 @@ def physio_client(world, client_for):
         ({"timezone": 42}, "timezone"),
         ({"date_of_birth": "yesterday"}, "date_of_birth"),
         ({"date_of_birth": "2999-01-01"}, "date_of_birth"),
+        ({"date_of_birth": "0001-01-01"}, "date_of_birth"),
+        ({"date_of_birth": "1899-12-31"}, "date_of_birth"),
         ({"first_name": ["not", "a", "string"]}, "first_name"),
         ({"first_name": ""}, "first_name"),
         ({"training_weekdays": [0, 8]}, "training_weekdays"),

@@ -3,10 +3,13 @@ transient failures, a record of permanent ones, and dead push tokens dropped."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.core import mail
+from django.db import transaction
 from django.utils import timezone
 
 from backend.accounts.models import PushDevice
@@ -14,10 +17,17 @@ from backend.alerts.models import DeliveryStatus, NotificationDelivery, Notifica
 from backend.alerts.push import FcmSender
 from backend.alerts.services.delivery import (
     TransientDeliveryError,
+    deliveries_send,
     deliveries_sweep,
     delivery_send,
 )
-from backend.alerts.services.notifications import Message, notifications_send
+from backend.alerts.services.notifications import (
+    Message,
+    Outgoing,
+    notifications_send,
+    notifications_send_many,
+)
+from tests.factories import PatientProfileFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -147,3 +157,80 @@ def test_fcm_answers_are_mapped(status, text, expected):
         else "permanent"
     )
     assert outcome == expected
+
+
+@pytest.fixture
+def tasks_run_inline() -> Iterator[list[str]]:
+    """Celery runs each published task at once in this process; yields the task names run."""
+    from celery.signals import task_prerun
+
+    from config.celery import app
+
+    ran: list[str] = []
+
+    def record(sender: Any = None, **_: Any) -> None:
+        ran.append(sender.name)
+
+    task_prerun.connect(record, weak=False)
+    app.conf.task_always_eager = True
+    yield ran
+    app.conf.task_always_eager = False
+    task_prerun.disconnect(record)
+
+
+def _patients_with_devices(count: int, flaky: int = 0) -> list[Any]:
+    patients = PatientProfileFactory.create_batch(count)
+    for index, patient in enumerate(patients):
+        token = f"flaky-{index}" if index < flaky else f"tok-{index}"
+        PushDevice.objects.create(user=patient.user, platform="android", token=token)
+    return patients
+
+
+def _advise(patients: list[Any]) -> None:
+    message = Message(
+        NotificationKind.ADHERENCE_ADVICE, "Your week", "Two sessions", "week", 1, "w"
+    )
+    with transaction.atomic():
+        notifications_send_many(Outgoing(p.user, p, message) for p in patients)
+
+
+def test_a_bulk_send_reaches_everyone_in_a_task_per_200_deliveries(
+    db, recorded_pushes, tasks_run_inline, django_capture_on_commit_callbacks
+):
+    patients = _patients_with_devices(450)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _advise(patients)
+
+    assert len(recorded_pushes) == 450
+    assert tasks_run_inline == ["alerts.deliver_notifications"] * 3
+    assert set(NotificationDelivery.objects.values_list("status", flat=True)) == {"sent"}
+
+
+def test_a_red_flags_few_deliveries_get_a_task_each(
+    world, recorded_pushes, tasks_run_inline, django_capture_on_commit_callbacks
+):
+    PushDevice.objects.create(user=world.physio, platform="ios", token="tok-physio")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _notify(world.physio)
+
+    assert tasks_run_inline == ["alerts.deliver_notification"] * 2  # push and e-mail
+    assert len(recorded_pushes) == 1
+
+
+def test_a_transient_failure_in_a_bulk_send_waits_for_the_sweeper_and_spares_the_rest(
+    db, recorded_pushes
+):
+    patients = _patients_with_devices(30, flaky=2)
+    _advise(patients)
+    ids = list(NotificationDelivery.objects.order_by("id").values_list("id", flat=True))
+
+    sent = deliveries_send(delivery_ids=ids)
+
+    assert sent == 28
+    waiting = NotificationDelivery.objects.filter(status=DeliveryStatus.PENDING)
+    assert waiting.count() == 2
+    assert all(row.next_attempt_at and row.next_attempt_at > timezone.now() for row in waiting)
+    later = timezone.now() + timedelta(minutes=1)
+    assert sorted(deliveries_sweep(now=later)) == sorted(w.pk for w in waiting)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from backend.accounts.models import User
 from tests.factories import UserFactory
@@ -96,3 +97,33 @@ def test_a_superuser_reaches_every_model_admin(world):
         meta = model._meta
         response = client.get(f"/admin/{meta.app_label}/{meta.model_name}/")
         assert response.status_code == 200, meta.label
+
+
+def test_unticking_active_in_the_admin_revokes_the_accounts_sessions(
+    world, admin_client_for_org, api_client
+):
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    patient = world.patient.user
+    refresh = str(RefreshToken.for_user(patient))
+    joined = timezone.localtime(patient.date_joined)
+    form = {
+        "username": patient.username,
+        "first_name": patient.first_name,
+        "last_name": patient.last_name,
+        "email": patient.email,
+        "role": patient.role,
+        "organisation": patient.organisation_id,
+        "date_joined_0": joined.date().isoformat(),
+        "date_joined_1": joined.time().strftime("%H:%M:%S"),
+        # is_active left out: the box is unticked
+    }
+
+    response = admin_client_for_org.post(f"/admin/accounts/user/{patient.pk}/change/", form)
+    patient.refresh_from_db()
+    patient.is_active = True  # switched back on later, by mistake or on purpose
+    patient.save()
+    reused = api_client.post("/api/v1/auth/token/refresh/", {"refresh": refresh}, format="json")
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert reused.status_code == 401

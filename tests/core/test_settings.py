@@ -51,3 +51,90 @@ def test_debug_is_off_unless_asked():
     )
 
     assert result.stdout.strip().splitlines()[-1] == "False"
+
+
+def _shell(code: str, **extra: str) -> list[str]:
+    result = _manage("shell", "-c", code, env={**PRODUCTION, **extra})
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()
+
+
+HEADERS_OVER_HTTPS = """
+import json
+from django.test import Client
+client = Client(HTTP_HOST="api.physiotrack.example")
+secure = client.get("/api/v1/no-such-route/", secure=True)
+plain = client.get("/api/v1/no-such-route/")
+redirect = [plain.status_code, plain.get("Location")]
+print(json.dumps({"headers": dict(secure.headers), "plain": redirect}))
+"""
+
+
+def test_production_answers_carry_the_security_headers():
+    import json
+
+    seen = json.loads(_shell(HEADERS_OVER_HTTPS)[-1])
+    headers = seen["headers"]
+
+    assert headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Referrer-Policy"] == "same-origin"
+    assert headers["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert headers["Content-Type"] == "application/json"
+    assert "Access-Control-Allow-Origin" not in headers
+    assert seen["plain"] == [301, "https://api.physiotrack.example/api/v1/no-such-route/"]
+
+
+FORGED_WITH_SECRET_KEY = """
+import time, jwt
+from django.conf import settings
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.tokens import AccessToken
+now = int(time.time())
+claims = {"token_type": "access", "exp": now + 60, "iat": now, "jti": "x" * 32, "user_id": "1"}
+forged = jwt.encode(claims, settings.SECRET_KEY, algorithm="HS256")
+try:
+    AccessToken(forged)
+    print("accepted")
+except TokenError:
+    print("refused")
+print(settings.SIMPLE_JWT["SIGNING_KEY"] == settings.SECRET_KEY)
+"""
+
+
+def test_tokens_are_signed_with_jwt_signing_key_when_it_is_set():
+    separate = _shell(FORGED_WITH_SECRET_KEY, JWT_SIGNING_KEY="j" * 50)
+    shared = _shell(FORGED_WITH_SECRET_KEY)
+
+    assert separate[-2:] == ["refused", "False"]  # SECRET_KEY alone cannot mint tokens
+    assert shared[-2:] == ["accepted", "True"]  # without it, SECRET_KEY signs (documented)
+
+
+ADMIN_ROUTES = """
+from django.urls import Resolver404, resolve, reverse
+print(reverse("admin:index"))
+try:
+    resolve("/admin/")
+    print("default path still served")
+except Resolver404:
+    print("no admin at /admin/")
+"""
+
+
+def test_the_admin_lives_on_the_configured_path():
+    lines = _shell(ADMIN_ROUTES, DJANGO_ADMIN_URL="backstage-7f3a/")
+
+    assert lines[-2:] == ["/backstage-7f3a/", "no admin at /admin/"]
+
+
+def test_cors_origins_come_from_the_environment_and_default_to_none():
+    code = "from django.conf import settings; print(settings.CORS_ALLOWED_ORIGINS)"
+
+    default = _shell(code)
+    configured = _shell(
+        code, DJANGO_CORS_ALLOWED_ORIGINS="https://clinic.example, https://app.example"
+    )
+
+    assert default[-1] == "[]"
+    assert configured[-1] == "['https://clinic.example', 'https://app.example']"

@@ -231,23 +231,26 @@ def patients(world, library, n: int) -> Listing:
 # Queries per request, whatever N (pinned as measured). Every list starts with
 #   1. JWT authentication loads the user,
 # and pages with the paginator's COUNT(*) over the viewer-scoped queryset, then the page.
+# A list of patient records read by a clinician ends with AUDIT: one INSERT of the page's
+# audit events (backend.audit), whatever the page holds.
+AUDIT = 1
 QUERIES: dict[str, tuple[Callable[..., Listing], int]] = {
     # 2. COUNT; 3. the page of exercises.
     "exercises": (exercises, 3),
     # 2. COUNT; 3. the page of programmes joined to their current version and patient user;
     # 4. the current versions' items joined to their exercises (prefetch).
-    "programmes": (programmes, 4),
+    "programmes": (programmes, 4 + AUDIT),
     # 2. the programme (scoped) joined to its current version; 3. COUNT of the versions;
     # 4. the page of versions joined to their author; 5. their items joined to their
     # exercises (prefetch).
-    "versions": (versions, 5),
+    "versions": (versions, 5 + AUDIT),
     # 2. COUNT; 3. the page of logs joined to their version;
     # 4. the logs' item results joined to their items (prefetch).
-    "sessions": (sessions, 4),
+    "sessions": (sessions, 4 + AUDIT),
     # 2. COUNT; 3. the page of assessments joined to who measured them.
-    "assessments": (assessments, 3),
+    "assessments": (assessments, 3 + AUDIT),
     # 2. COUNT; 3. the page of proposals joined to their exercise, programme and item.
-    "proposals": (proposals, 3),
+    "proposals": (proposals, 3 + AUDIT),
     # 2. COUNT; 3. the page of notifications.
     "notifications": (notifications, 3),
     # 2. COUNT; 3. the page of patients joined to user and organisation; 4. their care teams
@@ -255,7 +258,7 @@ QUERIES: dict[str, tuple[Callable[..., Listing], int]] = {
     # 6. programmes in force with their current versions; 7. each patient's last session time
     # and last pain (two subqueries in one query); 8. the logs of the last eight days;
     # 9. open alert counts per patient.
-    "patients": (patients, 9),
+    "patients": (patients, 9 + AUDIT),
 }
 
 

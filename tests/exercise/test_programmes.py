@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db import connection
 
 from backend.alerts.models import Notification
 from backend.exercise.models import Programme, ProgrammeVersion, SessionLog
@@ -300,3 +301,26 @@ def test_an_edit_to_a_prescribed_exercise_changes_the_etag(world, library, clien
 
     assert again.status_code == 200
     assert again.json()["version"]["items"][1]["exercise"]["safety_notes"].startswith("Keep")
+
+
+def test_a_repeat_read_is_served_without_reading_the_items_again(world, client_for, programme):
+    patient = client_for(world.patient.user)
+    first = patient.get("/api/v1/programmes/current/")
+
+    repeat_queries: list[str] = []
+
+    def record(run, sql, *args):
+        repeat_queries.append(sql)
+        return run(sql, *args)
+
+    with connection.execute_wrapper(record):
+        repeat = patient.get("/api/v1/programmes/current/")
+    client_for(world.physio).post(f"/api/v1/programmes/{programme.pk}/pause/", {"reason": "flare"})
+    paused = patient.get("/api/v1/programmes/current/")
+
+    assert repeat.json() == first.json()
+    # the user, the programme with its ETag inputs; no items, no exercises
+    assert len(repeat_queries) == 2, repeat_queries
+    assert paused.json()["status"] == "paused"
+    assert paused["ETag"] != first["ETag"]
+    assert paused.json()["version"] == first.json()["version"]

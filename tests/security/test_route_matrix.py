@@ -26,10 +26,11 @@ Rules the table encodes (README "Architecture", backend.accounts.selectors):
 Path ids are filled from one world in which every object belongs to (or is about) "the
 patient", so a 404 for an outsider is a denial about that object, not a missing row.
 
-Matrix size (11 roles; GET/POST/PUT/PATCH/DELETE on each route): 40 routes with 52 declared
-(route, method) rows → 572 declared cells; the 148 undeclared (route, method) pairs → 1,628
-cells that must answer 405 (401 anonymous); 2,200 cells in all, plus anonymous on every
-argument-free admin page (figures when written; `pytest --collect-only -q` counts them now).
+Matrix size (11 roles; GET/POST/PUT/PATCH/DELETE on each route): 44 routes with 56 declared
+(route, method) rows → 616 declared cells; the 164 undeclared (route, method) pairs → 1,804
+cells that must answer 405 (401 anonymous); 44 × 11 × 5 = 2,420 cells in all, plus anonymous
+on each of the 63 argument-free admin pages (figures when written; `pytest --collect-only -q`
+counts them now). About 30 s on SQLite, 60 s on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -215,6 +216,7 @@ def build_subjects() -> Subjects:
         "notification": notification.pk,
         "device": device.pk,
         "nurse_seat": nurse_seat.pk,
+        "patient_user": user.pk,
     }
     return subjects
 
@@ -261,6 +263,7 @@ PATH_OBJECTS = {
     "notification_id": "notification",
     "device_id": "device",
     "membership_id": "nurse_seat",
+    "user_id": "patient_user",
 }
 
 
@@ -508,6 +511,18 @@ MATRIX: dict[tuple[str, str], Row] = {
     # The patient's inbox is the patient's alone.
     ("notification-read", "POST"): Row(
         (AUTH, OK,   HIDE, HIDE, HIDE, HIDE, HIDE, HIDE, HIDE, HIDE, HIDE)),
+    # Deactivation is for org admins (anyone of the organisation) and physiotherapists (their
+    # patients and those patients' caregivers): other roles are refused before any lookup.
+    ("user-deactivate", "POST"): Row(
+        (AUTH, DENY, DENY, DENY, DENY, OK,   DENY, DENY, HIDE, HIDE, OK)),
+    # The audit trail is the organisation admin's; the access log is each patient's and
+    # caregiver's own (their own rows, so 200 for all of them); the export is the patient's.
+    ("audit", "GET"): Row(
+        (AUTH, DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY, OK)),
+    ("me-access-log", "GET"): Row(
+        (AUTH, OK,   OK,   OK,   OK,   DENY, DENY, DENY, DENY, DENY, DENY)),
+    ("me-export", "GET"): Row(
+        (AUTH, OK,   OK,   DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY)),
     # The contract and its viewers are public (README), as is health.
     ("schema", "GET"): Row(ALL),
     ("swagger-ui", "GET"): Row(ALL),

@@ -20,8 +20,8 @@ from backend.alerts.models import Alert, DeclineCheck
 from backend.alerts.rules import Params, overrides_for, params
 from backend.alerts.services.alerting import Audience, Finding, alerts_raise
 from backend.exercise.measures import Measure, Setting
-from backend.exercise.models import Assessment, SessionLog
-from backend.exercise.selectors import assessments_in_order, session_scores
+from backend.exercise.models import Assessment
+from backend.exercise.selectors import SessionScore, assessments_in_order, session_scores
 
 ASSESSED = [Measure.CMAS, Measure.MMT8, Measure.CHAQ, Measure.STS30, Measure.TUG, Measure.EGFR]
 SESSION_WINDOW = timedelta(days=28)
@@ -257,7 +257,7 @@ ASSESSMENT_RULES: dict[str, Rule] = {
 
 
 def _session_rule(
-    rule: Params, sessions: list[SessionLog], field: str, label: str, *, with_ratio: bool
+    rule: Params, sessions: list[SessionScore], field: str, label: str, *, with_ratio: bool
 ) -> Finding | None:
     """FD-7 / FD-8: the two newest entries both well above the median of the 14 days before."""
     entries = [s for s in sessions if getattr(s, field) is not None]

@@ -114,6 +114,18 @@ def delivery_send(*, delivery_id: int) -> str:
         raise
 
 
+def deliveries_send(*, delivery_ids: list[int]) -> int:
+    """Sends each delivery still pending; returns how many were sent. A transient failure
+    leaves its row pending with the backoff set, for the sweeper to retry."""
+    sent = 0
+    for delivery_id in delivery_ids:
+        try:
+            sent += delivery_send(delivery_id=delivery_id) == DeliveryStatus.SENT
+        except TransientDeliveryError:
+            continue
+    return sent
+
+
 def retry_delay(attempts: int) -> timedelta:
     """10 s, 20 s, 40 s … at most 10 minutes: far below the broker's visibility timeout."""
     return timedelta(seconds=min(10 * 2 ** max(attempts - 1, 0), 600))

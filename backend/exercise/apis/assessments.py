@@ -13,7 +13,11 @@ from rest_framework.views import APIView
 from backend.accounts.apis import PatientListCreateApi, current_user
 from backend.accounts.selectors import patient_get
 from backend.alerts.selectors import weekly_adherence_of
+from backend.audit.mixins import RecordsPageReads
+from backend.audit.models import Action, Resource
+from backend.audit.services import record_access
 from backend.core.filters import IdFilter, UtcDateTimeFilter
+from backend.core.idempotency import idempotent
 from backend.core.serializers import ErrorSerializer
 from backend.exercise import selectors
 from backend.exercise.apis.common import patient_for_write
@@ -42,7 +46,8 @@ class AssessmentFilter(filters.FilterSet):
 
 
 @extend_schema(tags=["assessments"])
-class AssessmentListCreateApi(generics.ListAPIView):
+class AssessmentListCreateApi(RecordsPageReads, generics.ListAPIView):
+    audit_resource = Resource.ASSESSMENT
     serializer_class = AssessmentOutput
     filterset_class = AssessmentFilter
 
@@ -54,6 +59,7 @@ class AssessmentListCreateApi(generics.ListAPIView):
         )
 
     @extend_schema(request=AssessmentInput, responses={201: AssessmentOutput, 403: ErrorSerializer})
+    @idempotent
     def post(self, request: Request) -> Response:
         """Record a measure. Patients and caregivers record home measures (STS30, TUG, PAIN,
         FATIGUE, PTGLOBAL, CHAQ); clinic measures are the care team's."""
@@ -62,6 +68,7 @@ class AssessmentListCreateApi(generics.ListAPIView):
         data.is_valid(raise_exception=True)
         patient = patient_for_write(viewer, data.validated_data.get("patient"))
         assessment = assessment_record(by=viewer, patient=patient, data=data.validated_data)
+        record_access(request, Action.CREATE, Resource.ASSESSMENT, [assessment])
         return Response(AssessmentOutput(assessment).data, status=status.HTTP_201_CREATED)
 
 
@@ -70,6 +77,7 @@ class AssessmentTrendApi(APIView):
     def get(self, request: Request, patient_id: int) -> Response:
         """Each measure's series (per setting) with its baseline, for charts."""
         patient = patient_get(viewer=current_user(request), patient_id=patient_id)
+        record_access(request, Action.READ, Resource.ASSESSMENT_TREND, [patient])
         return Response(SeriesOutput(selectors.assessment_trend(patient), many=True).data)
 
 
@@ -83,6 +91,7 @@ class PatientOverviewApi(PatientListCreateApi):
         and last pain score (a fixed number of queries whatever the page holds)."""
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         assert page is not None  # noqa: S101  # the API always paginates lists
+        record_access(request, Action.READ, Resource.PATIENT, page)
         activity = selectors.patient_activity(
             page, now=timezone.now(), with_alerts=current_user(request).is_clinician
         )
@@ -95,6 +104,7 @@ class PatientSummaryApi(APIView):
     def get(self, request: Request, patient_id: int) -> Response:
         """Weekly sessions for the last 12 local weeks, pain and effort trend, assessments."""
         patient = patient_get(viewer=current_user(request), patient_id=patient_id)
+        record_access(request, Action.READ, Resource.PATIENT_SUMMARY, [patient])
         now = timezone.now()
         activity = selectors.patient_activity([patient], now=now)[patient.pk]
         body = {

@@ -11,6 +11,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.accounts.apis import current_user
+from backend.audit.models import Action, Resource
+from backend.audit.services import record_access
+from backend.core.idempotency import idempotent
 from backend.core.serializers import ErrorSerializer
 from backend.exercise import selectors
 from backend.exercise.codes import BodyRegion, Category, Equipment, MuscleGroup
@@ -55,11 +58,13 @@ class ExerciseListCreateApi(generics.ListAPIView):
         request=ExerciseInput,
         responses={201: ExerciseOutput, 403: ErrorSerializer, 409: ErrorSerializer},
     )
+    @idempotent
     def post(self, request: Request) -> Response:
         """Add an exercise to your organisation's library (clinicians)."""
         data = ExerciseInput(data=request.data)
         data.is_valid(raise_exception=True)
         exercise = library.exercise_create(by=current_user(request), data=data.validated_data)
+        record_access(request, Action.CREATE, Resource.EXERCISE, [exercise])
         return Response(ExerciseOutput(exercise).data, status=status.HTTP_201_CREATED)
 
 
@@ -87,4 +92,5 @@ class ExerciseDetailApi(APIView):
         exercise = library.exercise_update(
             exercise=exercise, by=viewer, changes=data.validated_data
         )
+        record_access(request, Action.UPDATE, Resource.EXERCISE, [exercise])
         return Response(ExerciseOutput(exercise).data)

@@ -13,6 +13,9 @@ from rest_framework.views import APIView
 
 from backend.accounts.apis import current_user
 from backend.accounts.models import User
+from backend.audit.mixins import RecordsPageReads
+from backend.audit.models import Action, Resource
+from backend.audit.services import record_access
 from backend.core.errors import DomainError
 from backend.core.filters import IdFilter, UtcDateTimeFilter
 from backend.core.serializers import ErrorSerializer
@@ -44,8 +47,7 @@ class SessionFilter(filters.FilterSet):
 def _store(viewer: User, data: dict[str, Any]) -> tuple[SessionLog, bool]:
     patient = patient_for_write(viewer, data.get("patient"))
     recorded = sessions.session_log_record(by=viewer, patient=patient, data=data)
-    stored = selectors.session_for_replay(patient=patient, client_id=recorded.session.client_id)
-    return stored, recorded.created
+    return recorded.session, recorded.created
 
 
 def _sync_one(viewer: User, index: int, payload: Any) -> dict[str, Any]:
@@ -77,11 +79,12 @@ def _sync_one(viewer: User, index: int, payload: Any) -> dict[str, Any]:
 
 
 @extend_schema(tags=["sessions"])
-class SessionListCreateApi(generics.ListAPIView):
+class SessionListCreateApi(RecordsPageReads, generics.ListAPIView):
     """Session logs, newest first."""
 
     serializer_class = SessionOutput
     filterset_class = SessionFilter
+    audit_resource = Resource.SESSION
 
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):
@@ -104,6 +107,7 @@ class SessionListCreateApi(generics.ListAPIView):
         data = SessionCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         session, created = _store(current_user(request), data.validated_data)
+        record_access(request, Action.CREATE, Resource.SESSION, [session] if created else [])
         return Response(
             SessionOutput(session).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
@@ -123,6 +127,8 @@ class SessionSyncApi(APIView):
             _sync_one(viewer, index, payload)
             for index, payload in enumerate(batch.validated_data["logs"])
         ]
+        created = [result["session"] for result in results if result["status"] == "created"]
+        record_access(request, Action.CREATE, Resource.SESSION, created)
         counts = {
             state: sum(1 for result in results if result["status"] == state)
             for state in ("created", "duplicate", "invalid")
@@ -140,11 +146,9 @@ class SessionSyncApi(APIView):
 class SessionDetailApi(APIView):
     @extend_schema(responses={200: SessionOutput})
     def get(self, request: Request, session_id: int) -> Response:
-        return Response(
-            SessionOutput(
-                selectors.session_get(viewer=current_user(request), session_id=session_id)
-            ).data
-        )
+        session = selectors.session_get(viewer=current_user(request), session_id=session_id)
+        record_access(request, Action.READ, Resource.SESSION, [session])
+        return Response(SessionOutput(session).data)
 
     @extend_schema(
         request=SessionUpdateInput,
@@ -160,6 +164,7 @@ class SessionDetailApi(APIView):
         if "results" in changes:
             changes["results"] = [dict(result) for result in changes["results"]]
         sessions.session_log_update(session=session, by=viewer, changes=changes)
+        record_access(request, Action.UPDATE, Resource.SESSION, [session])
         return Response(
             SessionOutput(selectors.session_get(viewer=viewer, session_id=session_id)).data
         )
@@ -170,4 +175,5 @@ class SessionDetailApi(APIView):
         viewer = current_user(request)
         session = selectors.session_get(viewer=viewer, session_id=session_id)
         sessions.session_log_delete(session=session, by=viewer)
+        record_access(request, Action.DELETE, Resource.SESSION, [session])
         return Response(status=status.HTTP_204_NO_CONTENT)

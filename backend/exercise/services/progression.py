@@ -89,6 +89,11 @@ def progression_evaluate(
         or session.version_id != programme.current_version_id
     ):
         return []
+    # A log that does not qualify cannot complete a qualifying pair: if it is among an item's
+    # two newest it spoils them, and if it is older the newest two are those evaluated when
+    # they arrived. Most logs end here, before any query.
+    if not _session_qualifies(session)[0]:
+        return []
     if items is None:
         items = {item.pk: item for item in session.version.items.all()}
     recent = (

@@ -56,7 +56,10 @@ class Recorded:
 
 
 def _check(
-    data: dict[str, Any], version: ProgrammeVersion, items: dict[int, ProgrammeItem]
+    data: dict[str, Any],
+    patient: PatientProfile,
+    version: ProgrammeVersion,
+    items: dict[int, ProgrammeItem],
 ) -> None:
     errors: dict[str, Any] = {}
     started, ended = data["started_at"], data["ended_at"]
@@ -70,7 +73,7 @@ def _check(
         errors["ended_at"] = ["Must be after started_at."]
     elif ended - started > timedelta(hours=12):
         errors["ended_at"] = ["A session cannot last more than 12 hours."]
-    local_start = timezone.localtime(started, _zone(version)).date()
+    local_start = timezone.localtime(started, ZoneInfo(patient.timezone)).date()
     if local_start < version.start_date:
         errors["started_at"] = [f"Before the programme started ({version.start_date})."]
     scale, effort = data.get("effort_scale") or "", data.get("effort_value")
@@ -95,13 +98,20 @@ def _check(
         raise DomainError("The session log is not valid.", errors=errors)
 
 
-def _zone(version: ProgrammeVersion) -> ZoneInfo:
-    return ZoneInfo(version.programme.patient.timezone)
-
-
-def _version_for(patient: PatientProfile, version_id: int) -> ProgrammeVersion:
+def _version_with_items(
+    patient: PatientProfile, version_id: int
+) -> tuple[ProgrammeVersion, dict[int, ProgrammeItem]]:
+    """The patient's version and its items, in one query when it has items (it always has
+    when prescribed through the API)."""
+    items = list(
+        ProgrammeItem.objects.select_related("version__programme").filter(
+            version_id=version_id, version__programme__patient=patient
+        )
+    )
+    if items:
+        return items[0].version, {item.pk: item for item in items}
     version = (
-        ProgrammeVersion.objects.select_related("programme__patient")
+        ProgrammeVersion.objects.select_related("programme")
         .filter(pk=version_id, programme__patient=patient)
         .first()
     )
@@ -110,32 +120,41 @@ def _version_for(patient: PatientProfile, version_id: int) -> ProgrammeVersion:
             "That programme version is not one of this patient's.",
             errors={"version": ["Not a version of this patient's programmes."]},
         )
-    return version
+    return version, {}
 
 
 def _write_results(
     session: SessionLog, results: list[dict[str, Any]], items: dict[int, ProgrammeItem]
 ) -> None:
-    SessionItemResult.objects.bulk_create(
+    written = SessionItemResult.objects.bulk_create(
         SessionItemResult(
             session=session,
-            item_id=result["item"],
+            item=items[result["item"]],
             exercise_id=items[result["item"]].exercise_id,
             **{name: result[name] for name in RESULT_FIELDS if result.get(name) is not None},
         )
         for result in results
     )
+    _remember_results(session, sorted(written, key=lambda result: result.item.position))
+
+
+def _remember_results(session: SessionLog, results: list[SessionItemResult]) -> None:
+    """Makes `session.results.all()` answer from the rows just written, as a prefetch would
+    (Django's own prefetch fills the same cache), so the response needs no re-read."""
+    cached = session.results.all()
+    cached._result_cache = results
+    cached._prefetch_done = True  # type: ignore[attr-defined]
+    session._prefetched_objects_cache = {"results": cached}  # type: ignore[attr-defined]
 
 
 def session_log_record(*, by: User, patient: PatientProfile, data: dict[str, Any]) -> Recorded:
     """Stores a log once. A replay with a known client_id returns the stored log unchanged,
     also when two uploads race (the unique constraint decides, the loser reads the winner)."""
-    existing = SessionLog.objects.filter(patient=patient, client_id=data["client_id"]).first()
+    existing = _stored(patient, data["client_id"])
     if existing is not None:
         return Recorded(existing, created=False)
-    version = _version_for(patient, data["version"])
-    items = {item.pk: item for item in version.items.all()}
-    _check(data, version, items)
+    version, items = _version_with_items(patient, data["version"])
+    _check(data, patient, version, items)
     try:
         with transaction.atomic():
             session = SessionLog.objects.create(
@@ -154,11 +173,22 @@ def session_log_record(*, by: User, patient: PatientProfile, data: dict[str, Any
             symptom_alerts_raise(session=session)
             decline_check_request(patient_id=session.patient_id)
     except IntegrityError:
-        existing = SessionLog.objects.filter(patient=patient, client_id=data["client_id"]).first()
+        existing = _stored(patient, data["client_id"])
         if existing is None:
             raise
         return Recorded(existing, created=False)
     return Recorded(session, created=True)
+
+
+def _stored(patient: PatientProfile, client_id: Any) -> SessionLog | None:
+    """The log already stored under this client_id (even a deleted one), with what its
+    response shows: a replay answers with exactly what the first upload got."""
+    return (
+        SessionLog.objects.select_related("version")
+        .prefetch_related("results__item")
+        .filter(patient=patient, client_id=client_id)
+        .first()
+    )
 
 
 def _snapshot(session: SessionLog) -> dict[str, Any]:
@@ -211,7 +241,7 @@ def session_log_update(*, session: SessionLog, by: User, changes: dict[str, Any]
     items = {item.pk: item for item in session.version.items.all()}
     merged = {**previous, **{name: getattr(session, name) for name in SESSION_FIELDS}, **changes}
     merged.setdefault("results", previous["results"])
-    _check(merged, session.version, items)
+    _check(merged, session.patient, session.version, items)
     SessionLogRevision.objects.create(
         session=session, previous=previous, revised_by=by, action="edit"
     )

@@ -1,0 +1,68 @@
+"""The hottest write, a phone uploading a session log, runs a fixed, small number of queries
+whatever the patient's history; its offline retry runs fewer and writes nothing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from tests.exercise.conftest import session_body
+
+pytestmark = pytest.mark.django_db
+
+SESSIONS = "/api/v1/sessions/"
+# user with profile; stored client_id?; version with items; log; results; decline check;
+# the audit event (backend.audit: every write is recorded)
+AUDIT = 1
+NEW_LOG_QUERIES = 6 + AUDIT
+# user with profile; the stored log with its version; its results; their items
+REPLAY_QUERIES = 4
+
+
+def _statements(captured: CaptureQueriesContext) -> list[str]:
+    # Savepoints come from the test's own transaction, not from the request's work.
+    return [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
+
+
+@pytest.mark.parametrize("history", [0, 30])
+@pytest.mark.parametrize(
+    ("effort", "expected"),
+    [
+        (15, NEW_LOG_QUERIES),  # too hard to count towards progression: no progression query
+        (11, NEW_LOG_QUERIES + 2),  # + the items' two newest results, + proposals made
+    ],
+)
+def test_a_new_log_costs_the_same_queries_whatever_the_history(
+    world, programme, client_for, history, effort, expected
+):
+    patient = client_for(world.patient.user)
+    for days in range(1, history + 1):
+        earlier = session_body(programme, started_at=timezone.now() - timedelta(days=days))
+        assert patient.post(SESSIONS, earlier, format="json").status_code == 201
+
+    body = session_body(programme, effort_value=effort)
+
+    with CaptureQueriesContext(connection) as captured:
+        response = patient.post(SESSIONS, body, format="json")
+
+    assert response.status_code == 201, response.json()
+    assert len(_statements(captured)) == expected, _statements(captured)
+
+
+def test_a_replay_reads_the_stored_log_and_writes_nothing(world, programme, client_for):
+    patient = client_for(world.patient.user)
+    body = session_body(programme)
+    first = patient.post(SESSIONS, body, format="json")
+
+    with CaptureQueriesContext(connection) as captured:
+        again = patient.post(SESSIONS, body, format="json")
+
+    assert again.status_code == 200
+    assert again.json() == first.json()
+    statements = _statements(captured)
+    assert len(statements) == REPLAY_QUERIES, statements
+    assert not [sql for sql in statements if not sql.startswith("SELECT")]
