@@ -6,7 +6,6 @@ from typing import Any
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.plumbing import force_instance, is_serializer
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.permissions import AllowAny
 
@@ -22,7 +21,8 @@ URI_TOO_LONG = {
 
 IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
     name=idempotency.HEADER,
-    type=OpenApiTypes.STR,
+    # What backend.core.idempotency accepts (anything else is a 400).
+    type={"type": "string", "pattern": idempotency.KEY_PATTERN, "maxLength": 255},
     location=OpenApiParameter.HEADER,
     required=False,
     description=(
@@ -77,7 +77,9 @@ class AutoSchema(SpectacularAutoSchema):
         if getattr(self.view, "throttle_classes", None):
             codes += ["429"]
         if self._is_idempotent():
-            codes += ["409", "422"]  # Idempotency-Key still in use / reused for another request
+            # A malformed Idempotency-Key (also where there is no body) / a key still in use /
+            # a key reused for another request.
+            codes += ["400", "409", "422"]
         return codes
 
 

@@ -70,3 +70,16 @@ def test_a_write_naming_an_unseen_patient_documents_its_404(world, programme, cl
 
     assert response.status_code == 404, response.content[:300]
     assert 404 in documented(path, "post")
+
+
+def test_a_bodiless_post_documents_the_400_of_a_malformed_idempotency_key(
+    world, programme, client_for
+):
+    path = "/api/v1/programmes/{programme_id}/activate/"
+
+    response = client_for(world.physio).post(
+        path.format(programme_id=programme.pk), HTTP_IDEMPOTENCY_KEY="not a key: spaces"
+    )
+
+    assert response.status_code == 400, response.content[:300]
+    assert 400 in documented(path, "post")
