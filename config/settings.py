@@ -75,6 +75,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "backend.core.middleware.RequestIdMiddleware",
     "backend.core.middleware.BodySizeLimitMiddleware",
+    "backend.core.middleware.DatabaseUnavailableMiddleware",
     "corsheaders.middleware.CorsMiddleware",  # before CommonMiddleware, as its docs ask
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -114,6 +115,12 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A database host that drops packets would otherwise hold each request until the
+    # operating system gives up (minutes); the request gets a 503 after this many seconds.
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = int(
+        os.environ.get("DATABASE_CONNECT_TIMEOUT", "5")
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The dev stack runs web, worker and beat on one SQLite file: WAL and IMMEDIATE
     # transactions keep them from failing with "database is locked".
@@ -267,8 +274,21 @@ if CELERY_BROKER_URL == "filesystem://":
         "store_processed": False,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # An unacknowledged task (acks_late, its worker killed) is given to another worker
+        # after this long; the sweepers and the hourly job re-drive the same work sooner.
+        "visibility_timeout": 3600,
+        # Without these a broker that accepts connections but never answers (a hung Redis,
+        # a dead NAT entry) blocks every publish, and so every request that logs a session,
+        # forever. Redis answers in milliseconds; a few seconds is already an outage.
+        "socket_connect_timeout": 2,
+        "socket_timeout": 2,
+    }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A request publishes after its commit. One attempt, no retries: Celery's default of four costs
+# 0.7 s per task when the broker refuses connections, and a second attempt doubles the wait on
+# a broker that hangs. Nothing is lost: every such task is a row a sweeper re-drives.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 0}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
+
+from django.core.mail import EmailMessage
+from django.core.mail.backends.base import BaseEmailBackend
 
 from backend.alerts.push import PushResult
 
@@ -34,3 +38,16 @@ class RecordingPushSender:
                 with Path(path).open("a") as file:
                     file.write(json.dumps(record) + "\n")
         return PushResult(ok=True)
+
+
+class RecordingEmailBackend(BaseEmailBackend):
+    """Records e-mails instead of sending them: appended as JSON lines to EMAIL_RECORD_FILE,
+    so a test can read what a worker in another process sent."""
+
+    _lock = threading.Lock()
+
+    def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
+        with self._lock, Path(os.environ["EMAIL_RECORD_FILE"]).open("a") as file:
+            for message in email_messages:
+                file.write(json.dumps({"to": message.to, "subject": message.subject}) + "\n")
+        return len(email_messages)

@@ -80,6 +80,7 @@ class AutoSchema(SpectacularAutoSchema):
             # A malformed Idempotency-Key (also where there is no body) / a key still in use /
             # a key reused for another request.
             codes += ["400", "409", "422"]
+        codes += ["503"]  # the database is unreachable: retry after the Retry-After header
         return codes
 
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 from backend.alerts.models import Alert, DeclineCheck
 from backend.alerts.rules import Params, overrides_for, params
 from backend.alerts.services.alerting import Audience, Finding, alerts_raise
+from backend.core.enqueue import enqueue_on_commit
 from backend.exercise.measures import Measure, Setting
 from backend.exercise.models import Assessment
 from backend.exercise.selectors import SessionScore, assessments_in_order, session_scores
@@ -353,7 +354,7 @@ def decline_check_request(*, patient_id: int) -> None:
         unique_fields=["patient"],
         update_fields=["requested_at"],
     )
-    transaction.on_commit(lambda: evaluate_decline.delay(patient_id), robust=True)
+    enqueue_on_commit(evaluate_decline, patient_id)
 
 
 def decline_checks_run(*, patient_ids: list[int], now: datetime) -> list[Alert]:

@@ -17,6 +17,7 @@ from backend.alerts.models import (
     NotificationDelivery,
     NotificationKind,
 )
+from backend.core.enqueue import enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -101,15 +102,18 @@ DELIVERIES_PER_TASK = 200
 def enqueue_deliveries(delivery_ids: list[int]) -> None:
     """A red flag's few deliveries get a task each; a bulk send (the weekly job's advice to
     thousands) one task per 200, since publishing a message per delivery cost more than the
-    job's own work (4,619 publishes were a fifth of a 10,000-patient run)."""
+    job's own work (4,619 publishes were a fifth of a 10,000-patient run). When the broker is
+    down the rest are left to the sweeper (the rows are committed)."""
     from backend.alerts.tasks import deliver_notification, deliver_notifications
 
     if len(delivery_ids) <= URGENT_FAN_OUT:
         for delivery_id in delivery_ids:
-            deliver_notification.delay(delivery_id)
+            if not enqueue(deliver_notification, delivery_id):
+                return
         return
     for first in range(0, len(delivery_ids), DELIVERIES_PER_TASK):
-        deliver_notifications.delay(delivery_ids[first : first + DELIVERIES_PER_TASK])
+        if not enqueue(deliver_notifications, delivery_ids[first : first + DELIVERIES_PER_TASK]):
+            return
 
 
 def notifications_send(
