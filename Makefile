@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
 .PHONY: run test install migrate seed lint typecheck migrations-check schema schema-check \
-        check-deploy audit bench bench-quick chaos ci clean
+        check-deploy fuzz audit bench bench-quick chaos ci clean
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,7 +42,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy backend config tests tools
+	$(BIN)/mypy backend config tests tools fuzz
 
 migrations-check: $(STAMP)
 	DJANGO_SETTINGS_MODULE=config.settings_test $(BIN)/python manage.py makemigrations --check --dry-run
@@ -67,6 +67,11 @@ check-deploy: $(STAMP)
 	DJANGO_DEBUG=0 DJANGO_SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') \
 	DJANGO_ALLOWED_HOSTS=api.physiotrack.example \
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
+
+## fuzz: schemathesis against the live app (gunicorn, DEBUG off, its own database seeded with
+## the demo clinic) and the committed openapi.yaml, as a patient and as a clinician (3-4 min).
+fuzz: $(STAMP)
+	$(BIN)/python -m fuzz.run
 
 ## audit: known vulnerabilities in the pinned requirements/constraints.txt (pip-audit with
 ## PyPI's advisory data). Fails when a package could not be looked up, unless

@@ -10,6 +10,8 @@ worker_class = "gthread"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5
+# gunicorn's default, stated because openapi.yaml documents it (414 on operations with a query).
+limit_request_line = 4094
 max_requests = 2000
 max_requests_jitter = 200
 accesslog = "-"

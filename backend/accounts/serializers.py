@@ -21,7 +21,7 @@ from backend.accounts.models import (
     validate_timezone,
     validate_weekdays,
 )
-from backend.core.serializers import IdField
+from backend.core.serializers import IdField, LocalTimeField
 from backend.core.validators import plausible_date
 
 
@@ -114,6 +114,9 @@ class PatientOutput(serializers.ModelSerializer):
     username = serializers.CharField(source="user.username")
     is_activated = serializers.BooleanField(source="user.is_active")
     training_weekdays = serializers.ListField(child=serializers.IntegerField())
+    reminder_time = LocalTimeField()
+    quiet_hours_start = LocalTimeField()
+    quiet_hours_end = LocalTimeField()
     care_team = CareTeamMemberOutput(many=True)
     caregivers = CaregiverOutput(many=True, source="caregiver_links")
 
@@ -236,7 +239,7 @@ class PatientCreateInput(StrictSerializer):
     timezone = TimezoneField()
     diagnosis = serializers.CharField(max_length=300, required=False, default="")
     training_weekdays = WeekdaysField(required=False)
-    reminder_time = serializers.TimeField(required=False)
+    reminder_time = LocalTimeField(required=False)
 
 
 class PatientUpdateInput(StrictSerializer):
@@ -244,9 +247,9 @@ class PatientUpdateInput(StrictSerializer):
     diagnosis = serializers.CharField(max_length=300, required=False, allow_blank=True)
     timezone = TimezoneField(required=False)
     training_weekdays = WeekdaysField(required=False)
-    reminder_time = serializers.TimeField(required=False)
-    quiet_hours_start = serializers.TimeField(required=False)
-    quiet_hours_end = serializers.TimeField(required=False)
+    reminder_time = LocalTimeField(required=False)
+    quiet_hours_start = LocalTimeField(required=False)
+    quiet_hours_end = LocalTimeField(required=False)
     notifications_consent = serializers.BooleanField(required=False)
 
 

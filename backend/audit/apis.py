@@ -22,7 +22,7 @@ from backend.audit.serializers import (
 )
 from backend.audit.services import record_access
 from backend.core.errors import DomainError
-from backend.core.filters import IdFilter
+from backend.core.filters import IdFilter, UtcDateTimeFilter
 from backend.core.serializers import ErrorSerializer
 
 
@@ -36,8 +36,8 @@ class AuditEventFilter(filters.FilterSet):
     patient = IdFilter(field_name="patient_id")
     action = filters.ChoiceFilter(choices=Action.choices)
     resource_type = filters.ChoiceFilter(choices=Resource.choices)
-    occurred_after = filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    occurred_before = filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    occurred_after = UtcDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = UtcDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
 
     class Meta:
         model = AccessEvent

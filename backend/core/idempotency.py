@@ -43,7 +43,8 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 IN_PROGRESS_LEASE = timedelta(minutes=5)
 
 # The draft's value is a Structured Field string ("..."); a bare token is accepted too.
-_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
+_KEY = re.compile(KEY_PATTERN)
 
 Handler = TypeVar("Handler", bound=Callable[..., Response])
 

@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 
@@ -26,3 +27,16 @@ class IdField(serializers.IntegerField):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", MAX_ID)
         super().__init__(**kwargs)  # type: ignore[arg-type]
+
+
+# A wall-clock time with no offset: RFC 3339 "partial-time". OpenAPI's `format: time` is a
+# full-time, which requires an offset ("17:30:00Z"), so a client validating against it rejects
+# every answer, and generating from it sends offsets this API would drop.
+LOCAL_TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$"
+
+
+@extend_schema_field(
+    {"type": "string", "format": "partial-time", "pattern": LOCAL_TIME_PATTERN, "example": "17:30"}
+)
+class LocalTimeField(serializers.TimeField):
+    """A time of day in the patient's own time zone (reminders, quiet hours)."""

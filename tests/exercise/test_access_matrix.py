@@ -1,18 +1,14 @@
-"""The access matrix of the exercise endpoints: every (endpoint, role) cell, declared once.
+"""What the route matrix cannot see in a status code: outsiders' batch uploads and lists.
 
-Rules the table encodes:
-- anonymous → 401;
-- anyone who may not see the patient → 404, never 403 and never data;
-- patient-side users (patient, caregiver) asking for a clinician-only action → 403;
-- allowed cells answer what the spec says (200 read or action, 201 created, 204 deleted).
-
-Each cell is its own test with fresh objects, so destructive cells never meet.
+Every (route, method, role) status of the API is declared once, in
+tests/security/test_route_matrix.py. These tests look inside 200 answers: a sync batch
+naming a patient the caller may not see stores nothing, and lists hold none of the
+patient's rows for outsiders (while the care team does see them).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -29,7 +25,7 @@ from backend.exercise.models import (
     ProgressionProposal,
     SessionLog,
 )
-from backend.exercise.services.programmes import programme_create, programme_pause
+from backend.exercise.services.programmes import programme_create
 from backend.exercise.services.sessions import session_log_record
 from tests.exercise.conftest import content, make_exercise, session_body
 
@@ -37,18 +33,6 @@ pytestmark = pytest.mark.django_db
 
 SURNAME = "Quillfeather"  # the patient's last name: must never appear in a denied answer
 
-ROLES = (
-    "anonymous",
-    "patient",
-    "other_patient",
-    "caregiver",
-    "other_caregiver",
-    "physio",
-    "nurse",
-    "other_team_physio",
-    "other_org_physio",
-    "org_admin",
-)
 OUTSIDERS = (
     "other_patient",
     "other_caregiver",
@@ -56,8 +40,6 @@ OUTSIDERS = (
     "other_org_physio",
     "org_admin",
 )
-
-OK, NEW, GONE, AUTH, DENY, HIDE = 200, 201, 204, 401, 403, 404
 
 
 def _user(world, role):
@@ -190,179 +172,8 @@ def fingerprint(world) -> tuple[Any, ...]:
 # --- Request bodies -------------------------------------------------------------------------
 
 
-def revise_body(s: Subjects) -> dict[str, Any]:
-    version = s.programme.current_version
-    assert version is not None
-    items = [
-        {"exercise": item.exercise_id, "sets": 3, "reps": item.reps}
-        if item.sets
-        else {"exercise": item.exercise_id, "duration_minutes": item.duration_minutes}
-        for item in version.items.order_by("position")
-    ]
-    return {
-        "title": "Strength block 1",
-        "start_date": version.start_date.isoformat(),
-        "items": items,
-        "reason": "Three sets now",
-    }
-
-
-def prescribe_body(s: Subjects) -> dict[str, Any]:
-    version = s.programme.current_version
-    assert version is not None
-    items = [{"exercise": s.exercise_in, "sets": 2, "reps": 10}]
-    return {
-        "patient": s.patient,
-        "title": "Next block",
-        "start_date": version.start_date.isoformat(),
-        "items": items,
-    }
-
-
-def pause_body(s: Subjects) -> dict[str, Any]:
-    return {"reason": "flare", "note": "Rest until the flare settles"}
-
-
-def complete_body(s: Subjects) -> dict[str, Any]:
-    return {"note": "Goals met"}
-
-
-def session_patch_body(s: Subjects) -> dict[str, Any]:
-    return {"pain_after": 4}
-
-
-def exercise_patch_body(s: Subjects) -> dict[str, Any]:
-    return {"safety_notes": "Avoid kneeling on a calcinosis site."}
-
-
-def assessment_body(s: Subjects) -> dict[str, Any]:
-    measured = timezone.now() - timedelta(hours=1)
-    return {
-        "patient": s.patient,
-        "measure": "STS30",
-        "value": "12",
-        "setting": "home",
-        "measured_at": measured.isoformat(),
-    }
-
-
 def session_post_body(s: Subjects) -> dict[str, Any]:
     return session_body(s.programme, patient=s.patient)
-
-
-def pause_first(world, s: Subjects) -> None:
-    """Activate needs something to activate: the programme is paused first."""
-    programme_pause(programme=s.programme, by=world.physio, reason="illness")
-
-
-# --- The table ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Row:
-    name: str
-    method: str
-    url: str
-    body: Callable[[Subjects], dict[str, Any]] | None
-    expect: tuple[int, ...]  # one status per role, in ROLES order
-    setup: Callable[[Any, Subjects], None] | None = None
-
-
-P = "/api/v1/programmes/{programme}"
-# fmt: off
-TABLE = (
-    # One status per role, in ROLES order: anonymous, patient, other patient, caregiver,
-    # other caregiver, physio (care team), nurse (care team), physio of another team,
-    # physio of another organisation, org admin.
-    #    anon  pat   oPat  cg    oCg   phys  nurse oTeam oOrg  admin
-    Row("programme-get", "GET", P + "/", None,
-        (AUTH, OK,   HIDE, OK,   HIDE, OK,   OK,   HIDE, HIDE, HIDE)),
-    Row("versions-list", "GET", P + "/versions/", None,
-        (AUTH, OK,   HIDE, OK,   HIDE, OK,   OK,   HIDE, HIDE, HIDE)),
-    # Revising is the physiotherapist's: the nurse sees the programme but may not change it.
-    Row("programme-revise", "POST", P + "/versions/", revise_body,
-        (AUTH, DENY, HIDE, DENY, HIDE, NEW,  DENY, HIDE, HIDE, HIDE)),
-    # Any clinician of the care team may pause (services/programmes.py: a nurse hearing of a
-    # flare should not wait for the physiotherapist).
-    Row("programme-pause", "POST", P + "/pause/", pause_body,
-        (AUTH, DENY, HIDE, DENY, HIDE, OK,   OK,   HIDE, HIDE, HIDE)),
-    Row("programme-activate", "POST", P + "/activate/", None,
-        (AUTH, DENY, HIDE, DENY, HIDE, OK,   DENY, HIDE, HIDE, HIDE), setup=pause_first),
-    Row("programme-complete", "POST", P + "/complete/", complete_body,
-        (AUTH, DENY, HIDE, DENY, HIDE, OK,   DENY, HIDE, HIDE, HIDE)),
-    Row("programme-current", "GET", "/api/v1/programmes/current/?patient={patient}", None,
-        (AUTH, OK,   HIDE, OK,   HIDE, OK,   OK,   HIDE, HIDE, HIDE)),
-    Row("programme-prescribe", "POST", "/api/v1/programmes/", prescribe_body,
-        (AUTH, DENY, HIDE, DENY, HIDE, NEW,  DENY, HIDE, HIDE, HIDE)),
-    Row("session-get", "GET", "/api/v1/sessions/{session}/", None,
-        (AUTH, OK,   HIDE, OK,   HIDE, OK,   OK,   HIDE, HIDE, HIDE)),
-    # The patient's own log: the patient (or their caregiver) edits it, the care team reads it.
-    Row("session-patch", "PATCH", "/api/v1/sessions/{session}/", session_patch_body,
-        (AUTH, OK,   HIDE, OK,   HIDE, DENY, DENY, HIDE, HIDE, HIDE)),
-    Row("session-delete", "DELETE", "/api/v1/sessions/{session}/", None,
-        (AUTH, GONE, HIDE, GONE, HIDE, DENY, DENY, HIDE, HIDE, HIDE)),
-    Row("session-create", "POST", "/api/v1/sessions/", session_post_body,
-        (AUTH, NEW,  HIDE, NEW,  HIDE, NEW,  NEW,  HIDE, HIDE, HIDE)),
-    # The patient's own numbers are theirs to read too; the spec restricts only outsiders.
-    Row("patient-summary", "GET", "/api/v1/patients/{patient}/summary/", None,
-        (AUTH, OK,   HIDE, OK,   HIDE, OK,   OK,   HIDE, HIDE, HIDE)),
-    Row("assessment-trend", "GET", "/api/v1/patients/{patient}/assessments/trend/", None,
-        (AUTH, OK,   HIDE, OK,   HIDE, OK,   OK,   HIDE, HIDE, HIDE)),
-    Row("assessment-create", "POST", "/api/v1/assessments/", assessment_body,
-        (AUTH, NEW,  HIDE, NEW,  HIDE, NEW,  NEW,  HIDE, HIDE, HIDE)),
-    # Exercises are not patient data: every clinician reads the shipped library; patient-side
-    # users read only the exercises of their own programmes; an org admin is no clinician.
-    Row("exercise-in-programme", "GET", "/api/v1/exercises/{exercise_in}/", None,
-        (AUTH, OK,   HIDE, OK,   HIDE, OK,   OK,   OK,   OK,   HIDE)),
-    Row("exercise-not-in-programme", "GET", "/api/v1/exercises/{exercise_out}/", None,
-        (AUTH, HIDE, HIDE, HIDE, HIDE, OK,   OK,   OK,   OK,   HIDE)),
-    # Any clinician of world.org edits world.org's exercise; the patient sees it (it is in
-    # their programme) but may not edit it; another organisation does not see it at all.
-    Row("org-exercise-patch", "PATCH", "/api/v1/exercises/{org_exercise}/", exercise_patch_body,
-        (AUTH, DENY, HIDE, DENY, HIDE, OK,   OK,   OK,   HIDE, HIDE)),
-    # Proposals are never shown to the patient side (the list is clinicians'), so for them the
-    # proposal does not exist: 404, like any object the viewer cannot read.
-    Row("proposal-accept", "POST", "/api/v1/progression-proposals/{proposal}/accept/", None,
-        (AUTH, HIDE, HIDE, HIDE, HIDE, OK,   DENY, HIDE, HIDE, HIDE)),
-    Row("proposal-dismiss", "POST", "/api/v1/progression-proposals/{proposal}/dismiss/", None,
-        (AUTH, HIDE, HIDE, HIDE, HIDE, OK,   DENY, HIDE, HIDE, HIDE)),
-)
-# fmt: on
-
-# Cells where the product disagrees with the table: (row name, role) → what it does instead.
-KNOWN_BUGS: dict[tuple[str, str], str] = {}
-
-
-def _cells() -> list[Any]:
-    cells = []
-    for row in TABLE:
-        assert len(row.expect) == len(ROLES), row.name
-        for role, expected in zip(ROLES, row.expect, strict=True):
-            bug = KNOWN_BUGS.get((row.name, role))
-            marks = [pytest.mark.xfail(strict=True, reason=bug)] if bug else []
-            cells.append(pytest.param(row, role, expected, id=f"{row.name}-{role}", marks=marks))
-    return cells
-
-
-@pytest.mark.parametrize(("row", "role", "expected"), _cells())
-def test_access_matrix(world, library, api_client, client_for, row, role, expected):
-    # Given fresh objects about world.patient, and the row's own preparation
-    subjects = build_subjects(world, library)
-    if row.setup is not None:
-        row.setup(world, subjects)
-    client = api_client if role == "anonymous" else client_for(_user(world, role))
-    body = row.body(subjects) if row.body is not None else None
-    before = fingerprint(world)
-
-    # When the role calls the endpoint
-    call = getattr(client, row.method.lower())
-    response = call(row.url.format(**subjects.ids()), body, format="json")
-
-    # Then the status is the declared one, and a denied call shows and changes nothing
-    assert response.status_code == expected, response.content[:500]
-    if expected >= 400:
-        assert SURNAME not in response.content.decode()
-        assert fingerprint(world) == before
 
 
 # --- Batch sync: a denied patient is an invalid item, never a stored log ---------------------

@@ -16,7 +16,7 @@ from backend.alerts.selectors import weekly_adherence_of
 from backend.audit.mixins import RecordsPageReads
 from backend.audit.models import Action, Resource
 from backend.audit.services import record_access
-from backend.core.filters import IdFilter
+from backend.core.filters import IdFilter, UtcDateTimeFilter
 from backend.core.idempotency import idempotent
 from backend.core.serializers import ErrorSerializer
 from backend.exercise import selectors
@@ -37,8 +37,8 @@ class AssessmentFilter(filters.FilterSet):
     patient = IdFilter(field_name="patient_id")
     measure = filters.ChoiceFilter(choices=Measure.choices)
     setting = filters.ChoiceFilter(choices=Setting.choices)
-    measured_after = filters.IsoDateTimeFilter(field_name="measured_at", lookup_expr="gte")
-    measured_before = filters.IsoDateTimeFilter(field_name="measured_at", lookup_expr="lt")
+    measured_after = UtcDateTimeFilter(field_name="measured_at", lookup_expr="gte")
+    measured_before = UtcDateTimeFilter(field_name="measured_at", lookup_expr="lt")
 
     class Meta:
         model = Assessment

@@ -16,7 +16,7 @@ from backend.accounts.apis import current_user
 from backend.audit.mixins import RecordsPageReads
 from backend.audit.models import Action, Resource
 from backend.audit.services import record_access
-from backend.core.filters import IdFilter
+from backend.core.filters import IdFilter, UtcDateTimeFilter
 from backend.core.idempotency import idempotent
 from backend.core.serializers import ErrorSerializer
 from backend.exercise import selectors
@@ -41,7 +41,7 @@ FORBIDDEN_OR_CONFLICT = {403: ErrorSerializer, 409: ErrorSerializer}
 class ProgrammeFilter(filters.FilterSet):
     patient = IdFilter(field_name="patient_id")
     status = filters.ChoiceFilter(choices=ProgrammeStatus.choices)
-    updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gt")
+    updated_since = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gt")
 
     class Meta:
         model = Programme

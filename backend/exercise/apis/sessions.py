@@ -17,7 +17,7 @@ from backend.audit.mixins import RecordsPageReads
 from backend.audit.models import Action, Resource
 from backend.audit.services import record_access
 from backend.core.errors import DomainError
-from backend.core.filters import IdFilter
+from backend.core.filters import IdFilter, UtcDateTimeFilter
 from backend.core.serializers import ErrorSerializer
 from backend.exercise import selectors
 from backend.exercise.apis.common import patient_for_write
@@ -35,9 +35,9 @@ from backend.exercise.services import sessions
 class SessionFilter(filters.FilterSet):
     patient = IdFilter(field_name="patient_id")
     programme = IdFilter(field_name="programme_id")
-    started_after = filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="gte")
-    started_before = filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="lt")
-    updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gt")
+    started_after = UtcDateTimeFilter(field_name="started_at", lookup_expr="gte")
+    started_before = UtcDateTimeFilter(field_name="started_at", lookup_expr="lt")
+    updated_since = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gt")
 
     class Meta:
         model = SessionLog
