@@ -110,6 +110,7 @@ class ActivateApi(APIView):
     authentication_classes: list[type] = []
     throttle_classes = [ActivationIpThrottle]
 
+    @transaction.atomic  # the write and its audit event commit together
     def post(self, request: Request) -> Response:
         data = ActivateInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -234,6 +235,7 @@ class PatientDetailApi(APIView):
         return Response(PatientOutput(patient).data)
 
     @extend_schema(request=PatientUpdateInput, responses={200: PatientOutput, 403: ErrorSerializer})
+    @transaction.atomic  # the write and its audit event commit together
     def patch(self, request: Request, patient_id: int) -> Response:
         """Change reminder preferences (patient, caregiver, care team) or clinical details
         (care team only)."""

@@ -171,7 +171,9 @@ def idempotent(handler: Handler) -> Handler:
     def wrapper(view: APIView, request: Request, *args: Any, **kwargs: Any) -> Response:
         raw = request.headers.get(HEADER)
         if raw is None:
-            return handler(view, request, *args, **kwargs)
+            # One transaction all the same: the write and its audit event commit together.
+            with transaction.atomic():
+                return handler(view, request, *args, **kwargs)
         key = _parse_key(raw)
         claimed = _claim(request, key, now=timezone.now())
         if isinstance(claimed, Response):

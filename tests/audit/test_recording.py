@@ -311,3 +311,37 @@ def test_a_forwarded_value_that_is_not_an_address_is_stored_as_unknown(world, cl
 
     assert response.status_code == 200
     assert AccessEvent.objects.get().ip is None
+
+
+# --- A write and its event commit together --------------------------------------------------
+
+
+@pytest.mark.parametrize("with_key", [False, True], ids=["no-key", "idempotency-key"])
+def test_a_write_whose_event_cannot_be_recorded_is_not_kept(
+    world, programme, client_for, monkeypatch, with_key
+):
+    from backend.exercise.models import Assessment, SessionLog
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the audit table is unavailable")
+
+    monkeypatch.setattr(AccessEvent.objects, "bulk_create", broken)
+    patient = client_for(world.patient.user)
+    patient.raise_request_exception = False
+    headers = {"HTTP_IDEMPOTENCY_KEY": "0f2c1c9e-audit-atomic"} if with_key else {}
+
+    logged = patient.post("/api/v1/sessions/", session_body(programme), format="json")
+    assessed = patient.post(
+        "/api/v1/assessments/",
+        {"measure": "PAIN", "value": "3", "setting": "home", "measured_at": _hour_ago()},
+        format="json",
+        **headers,
+    )
+
+    assert (logged.status_code, assessed.status_code) == (500, 500)
+    assert not SessionLog.objects.exists()
+    assert not Assessment.objects.exists()
+
+
+def _hour_ago() -> str:
+    return (timezone.now() - timedelta(hours=1)).isoformat()

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Q
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
@@ -81,6 +82,7 @@ class ExerciseDetailApi(APIView):
         request=ExerciseInput,
         responses={200: ExerciseOutput, 403: ErrorSerializer, 409: ErrorSerializer},
     )
+    @transaction.atomic  # the write and its audit event commit together
     def patch(self, request: Request, exercise_id: int) -> Response:
         """Edit one of your organisation's exercises."""
         viewer = current_user(request)

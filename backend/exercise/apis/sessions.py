@@ -101,6 +101,7 @@ class SessionListCreateApi(RecordsPageReads, generics.ListAPIView):
             403: ErrorSerializer,
         },
     )
+    @transaction.atomic  # the write and its audit event commit together
     def post(self, request: Request) -> Response:
         """Log a session. Retrying with the same `client_id` is safe: the stored log comes back
         with 200 and nothing new is created."""
@@ -117,6 +118,7 @@ class SessionListCreateApi(RecordsPageReads, generics.ListAPIView):
 @extend_schema(tags=["sessions"])
 class SessionSyncApi(APIView):
     @extend_schema(request=SyncInput, responses={200: SyncOutput})
+    @transaction.atomic  # the write and its audit event commit together
     def post(self, request: Request) -> Response:
         """Upload up to 100 logs recorded offline. Each is answered on its own (created,
         duplicate, or invalid with its errors); one bad log never blocks the others."""
@@ -154,6 +156,7 @@ class SessionDetailApi(APIView):
         request=SessionUpdateInput,
         responses={200: SessionOutput, 403: ErrorSerializer, 409: ErrorSerializer},
     )
+    @transaction.atomic  # the write and its audit event commit together
     def patch(self, request: Request, session_id: int) -> Response:
         """Correct a log within 24 hours of logging it; the earlier values are kept."""
         viewer = current_user(request)
@@ -170,6 +173,7 @@ class SessionDetailApi(APIView):
         )
 
     @extend_schema(responses={204: None, 403: ErrorSerializer, 409: ErrorSerializer})
+    @transaction.atomic  # the write and its audit event commit together
     def delete(self, request: Request, session_id: int) -> Response:
         """Delete a log within 24 hours of logging it."""
         viewer = current_user(request)
