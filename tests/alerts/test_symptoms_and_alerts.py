@@ -20,8 +20,9 @@ from rest_framework.test import APIClient
 
 from backend.accounts.models import PatientProfile, User
 from backend.alerts.models import Alert
-from backend.alerts.services.alerting import Audience, Finding, alerts_raise
+from backend.alerts.services.alerting import Audience
 from backend.exercise.models import Programme
+from tests.builders import alert_raised
 from tests.conftest import World
 from tests.exercise.conftest import session_body
 from tests.factories import CareTeamMembershipFactory, ClinicianFactory
@@ -79,23 +80,15 @@ def raise_alert(
     audience: str = Audience.PHYSIO,
 ) -> Alert:
     """An alert as a rule raises it, at the (possibly frozen) current time."""
-    today = timezone.localdate()
-    (alert,) = alerts_raise(
-        [
-            Finding(
-                patient_id=patient.pk,
-                rule_id=rule_id,
-                urgency=urgency,
-                reason=f"{rule_id} fired for the test ({key}).",
-                evidence={"test": key},
-                period_start=today,
-                period_end=today,
-                period_key=key,
-                audience=audience,
-            )
-        ]
+    return alert_raised(
+        patient,
+        key=key,
+        rule_id=rule_id,
+        urgency=urgency,
+        reason=f"{rule_id} fired for the test ({key}).",
+        evidence={"test": key},
+        audience=audience,
     )
-    return alert
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -22,7 +21,6 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 from backend.accounts import tasks as account_tasks
 from backend.accounts.models import ActivationCode, CareTeamMembership, PushDevice, User
 from backend.alerts.models import Alert
-from backend.alerts.services.alerting import Audience, Finding, alerts_raise
 from backend.core import idempotency
 from backend.core.models import IdempotencyKey, IdempotencyState
 from backend.exercise.apis import assessments as assessment_apis
@@ -34,8 +32,9 @@ from backend.exercise.models import (
     ProgressionProposal,
 )
 from backend.exercise.services.programmes import programme_create
+from tests.builders import alert_raised, proposal_open
 from tests.conftest import World
-from tests.exercise.conftest import content
+from tests.exercise.conftest import as_json, content
 from tests.factories import (
     TEST_PASSWORD,
     ClinicianFactory,
@@ -376,42 +375,6 @@ class Case:
     effect: Callable[[], Any]  # what the work changes; must change once, not twice
 
 
-def _alert(world: World) -> int:
-    today = timezone.localdate()
-    (alert,) = alerts_raise(
-        [
-            Finding(
-                patient_id=world.patient.pk,
-                rule_id="FD-1",
-                urgency="routine",
-                reason="test",
-                evidence={},
-                period_start=today,
-                period_end=today,
-                period_key="idem",
-                audience=Audience.PHYSIO,
-            )
-        ]
-    )
-    return alert.pk
-
-
-def _proposal(programme: Programme) -> int:
-    version = programme.current_version
-    assert version is not None
-    item = version.items.order_by("position").first()
-    assert item is not None
-    return ProgressionProposal.objects.create(
-        programme=programme,
-        item=item,
-        exercise_id=item.exercise_id,
-        change="sets",
-        current_value=Decimal(2),
-        proposed_value=Decimal(3),
-        evidence={"rule": {"id": "PROG-1", "version": 1}},
-    ).pk
-
-
 def _draft(world: World, library: dict[str, Exercise]) -> Programme:
     return programme_create(
         by=world.other_team_physio,
@@ -419,13 +382,6 @@ def _draft(world: World, library: dict[str, Exercise]) -> Programme:
         content=content(library),
         activate=False,
     ).programme
-
-
-def _json_content(library: dict[str, Exercise], **extra: Any) -> dict[str, Any]:
-    data = content(library, **extra)
-    data["start_date"] = data["start_date"].isoformat()
-    data["review_date"] = data["review_date"].isoformat()
-    return data
 
 
 def _versions(programme: Programme) -> Callable[[], int]:
@@ -482,13 +438,13 @@ CASES: dict[str, Callable[..., Case]] = {
     "programme-create": lambda w, c, lib, prog: Case(
         c(w.other_team_physio),
         "/api/v1/programmes/",
-        {**_json_content(lib), "patient": w.other_patient.pk},
+        {**as_json(content(lib)), "patient": w.other_patient.pk},
         lambda: Programme.objects.count(),
     ),
     "programme-revise": lambda w, c, lib, prog: Case(
         c(w.physio),
         f"/api/v1/programmes/{prog.pk}/versions/",
-        {**_json_content(lib, title="Block 2"), "reason": "Progressing"},
+        {**as_json(content(lib, title="Block 2")), "reason": "Progressing"},
         _versions(prog),
     ),
     "programme-activate": lambda w, c, lib, prog: _activate_case(w, c, lib),
@@ -500,7 +456,7 @@ CASES: dict[str, Callable[..., Case]] = {
     ),
     "proposal-accept": lambda w, c, lib, prog: Case(
         c(w.physio),
-        f"/api/v1/progression-proposals/{_proposal(prog)}/accept/",
+        f"/api/v1/progression-proposals/{proposal_open(prog).pk}/accept/",
         None,
         _versions(prog),
     ),
@@ -548,7 +504,7 @@ def _activate_case(world: World, client_for: Any, library: dict[str, Exercise]) 
 
 
 def _proposal_dismiss_case(world: World, client_for: Any, programme: Programme) -> Case:
-    proposal = _proposal(programme)
+    proposal = proposal_open(programme).pk
     return Case(
         client_for(world.physio),
         f"/api/v1/progression-proposals/{proposal}/dismiss/",
@@ -558,7 +514,7 @@ def _proposal_dismiss_case(world: World, client_for: Any, programme: Programme) 
 
 
 def _alert_case(world: World, client_for: Any, action: str, body: Any) -> Case:
-    alert = _alert(world)
+    alert = alert_raised(world.patient, key="idem").pk
     return Case(
         client_for(world.physio),
         f"/api/v1/alerts/{alert}/{action}/",
