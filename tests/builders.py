@@ -21,7 +21,7 @@ from backend.accounts.models import PatientProfile, User
 from backend.alerts.models import Alert
 from backend.alerts.services.alerting import Audience, Finding, alerts_raise
 from backend.audit.models import AccessEvent
-from backend.exercise.models import Exercise, Programme, ProgressionProposal
+from backend.exercise.models import Exercise, Programme, ProgrammeItem, ProgressionProposal
 from backend.exercise.services.programmes import programme_create
 from backend.exercise.services.sessions import Recorded, session_log_record
 from tests.conftest import World
@@ -88,16 +88,12 @@ def programme_with_clinic_exercise(
     return programme, clinic_exercise
 
 
-def proposal_open(
-    programme: Programme, *, evidence: dict[str, Any] = PROGRESSION_EVIDENCE
+def proposal_on(
+    item: ProgrammeItem, *, evidence: dict[str, Any] = PROGRESSION_EVIDENCE
 ) -> ProgressionProposal:
-    """An open proposal to raise the sets of the programme's first item from 2 to 3."""
-    version = programme.current_version
-    assert version is not None
-    item = version.items.order_by("position").first()
-    assert item is not None
-    return ProgressionProposal.objects.create(
-        programme=programme,
+    """An open proposal (not saved yet) to raise the item's sets from 2 to 3."""
+    return ProgressionProposal(
+        programme_id=item.version.programme_id,
         item=item,
         exercise_id=item.exercise_id,
         change="sets",
@@ -105,6 +101,19 @@ def proposal_open(
         proposed_value=Decimal(3),
         evidence=evidence,
     )
+
+
+def proposal_open(
+    programme: Programme, *, evidence: dict[str, Any] = PROGRESSION_EVIDENCE
+) -> ProgressionProposal:
+    """An open proposal, stored, to raise the sets of the programme's first item."""
+    version = programme.current_version
+    assert version is not None
+    item = version.items.order_by("position").first()
+    assert item is not None
+    proposal = proposal_on(item, evidence=evidence)
+    proposal.save()
+    return proposal
 
 
 def done_as_prescribed(programme: Programme) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -12,7 +11,6 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.db import connection
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -33,6 +31,7 @@ from backend.exercise.models import (
 )
 from backend.exercise.services.programmes import programme_create
 from tests.builders import alert_raised, proposal_open
+from tests.concurrency import all_at_once
 from tests.conftest import World
 from tests.exercise.conftest import as_json, content
 from tests.factories import (
@@ -336,21 +335,8 @@ def test_concurrent_retries_with_one_key_do_the_work_once(world, client_for, mon
 
     monkeypatch.setattr(assessment_apis, "assessment_record", slow)
     clients = [client_for(world.physio) for _ in range(8)]
-    barrier = threading.Barrier(len(clients))
-    answers: list[Any] = [None] * len(clients)
-
-    def send(index: int) -> None:
-        try:
-            barrier.wait()
-            answers[index] = post(clients[index], ASSESSMENTS, body, key)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=send, args=(n,)) for n in range(len(clients))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    answers = all_at_once(len(clients), lambda n: post(clients[n], ASSESSMENTS, body, key))
+    assert not [a for a in answers if isinstance(a, Exception)], answers
     after = post(client_for(world.physio), ASSESSMENTS, body, key)
 
     statuses = sorted(answer.status_code for answer in answers)

@@ -28,7 +28,7 @@ from backend.exercise.models import (
     ProgressionProposal,
 )
 from backend.exercise.services.programmes import programme_create, programme_revise
-from tests.builders import done_as_prescribed, session_logged
+from tests.builders import done_as_prescribed, proposal_on, session_logged
 from tests.exercise.conftest import content
 from tests.factories import (
     CaregiverLinkFactory,
@@ -165,18 +165,7 @@ def proposals(world, library, n: int) -> Listing:
         )
         for i in range(n)
     )
-    ProgressionProposal.objects.bulk_create(
-        ProgressionProposal(
-            programme=programme,
-            item=item,
-            exercise_id=item.exercise_id,
-            change="sets",
-            current_value=Decimal(2),
-            proposed_value=Decimal(3),
-            evidence={"rule": {"id": "PROG-1", "version": 1}},
-        )
-        for item in items
-    )
+    ProgressionProposal.objects.bulk_create(proposal_on(item) for item in items)
     return Listing(world.physio, "/api/v1/progression-proposals/", n)
 
 
