@@ -10,13 +10,13 @@ import json
 import os
 import platform
 import shutil
-import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
+
+from tools.live_server import start_gunicorn, stop_gunicorn
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -70,37 +70,6 @@ def prepare_http_data() -> dict[str, Any]:
     return fixture
 
 
-def start_gunicorn() -> subprocess.Popen[bytes]:
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "config.wsgi:application",
-            "--config",
-            "config/gunicorn.py",
-            "--bind",
-            f"127.0.0.1:{PORT}",
-            "--access-logfile",
-            "/dev/null",
-        ],
-        cwd=ROOT,
-        env=sh_env(HTTP_DB),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    for _ in range(100):
-        try:
-            with urllib.request.urlopen(f"{BASE}/health/", timeout=2) as response:  # noqa: S310
-                if response.status == 200:
-                    return server
-        except OSError:
-            time.sleep(0.2)
-    server.kill()
-    raise SystemExit("gunicorn did not become healthy")
-
-
 def wrk(url: str, script: str, seconds: int, env: dict[str, str]) -> dict[str, float]:
     out = subprocess.run(
         [
@@ -152,7 +121,7 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     fixture = prepare_http_data()
     (RESULTS / "programme_document.json").write_bytes(fixture.pop("programme_document"))
-    server = start_gunicorn()
+    server = start_gunicorn(port=PORT, env=sh_env(HTTP_DB), log=RESULTS / "gunicorn.log")
     scenarios: dict[str, Any] = {}
     try:
         body = json.dumps(fixture["session_body"])
@@ -189,8 +158,7 @@ def main() -> None:
         scenarios["patients_list"]["queries"] = fixture["queries"]["patients"]
         scenarios["alerts_list"]["queries"] = fixture["queries"]["alerts"]
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        stop_gunicorn(server)
     for size in sizes:
         job("generate", size)
         scenarios[f"adherence_{size}"] = job("adherence", size)

@@ -15,14 +15,14 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+
+from tools.live_server import start_gunicorn, stop_gunicorn
 
 ROOT = Path(__file__).resolve().parents[1]
 PORT = int(os.environ.get("FUZZ_PORT", "8770"))
@@ -89,55 +89,6 @@ def server_env(run_dir: Path) -> dict[str, str]:
 
 def manage(env: dict[str, str], *args: str) -> None:
     subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True)  # noqa: S603
-
-
-def start_gunicorn(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    # One process, so the in-process cache (login throttles) is one: as README asks without
-    # CACHE_URL. Threads serve schemathesis's concurrent workers.
-    server = subprocess.Popen(  # noqa: S603
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "config.wsgi:application",
-            "--config",
-            "config/gunicorn.py",
-            "--bind",
-            f"127.0.0.1:{PORT}",
-            "--workers",
-            "1",
-            "--threads",
-            "4",
-            "--access-logfile",
-            "/dev/null",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    for _ in range(150):
-        if server.poll() is not None:
-            break
-        try:
-            with urllib.request.urlopen(f"{BASE}/health/", timeout=2) as response:  # noqa: S310
-                if response.status == 200:
-                    return server
-        except OSError:
-            time.sleep(0.2)
-    stop(server)
-    sys.stdout.write(log.read_text())
-    raise SystemExit("fuzz: gunicorn did not become healthy")
-
-
-def stop(server: subprocess.Popen[bytes]) -> None:
-    if server.poll() is None:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
 
 
 def access_token(username: str) -> str:
@@ -260,14 +211,16 @@ def main() -> int:
     manage(env, "migrate", "--noinput", "-v", "0")
     manage(env, "seed_demo", "--force")
     log = report_dir / "gunicorn.log"
-    server = start_gunicorn(env, log)
+    # One process, so the in-process cache (login throttles) is one: as README asks without
+    # CACHE_URL. Threads serve schemathesis's concurrent workers.
+    server = start_gunicorn(port=PORT, env=env, log=log, options=["--workers=1", "--threads=4"])
     try:
         tokens = {who: access_token(username) for who, username in SIGN_INS.items()}
         failed = [
             who for who, token in tokens.items() if schemathesis(who, token, report_dir, run_dir)
         ]
     finally:
-        stop(server)
+        stop_gunicorn(server)
         shutil.rmtree(run_dir, ignore_errors=True)
     errors = [line for line in log.read_text().splitlines() if '"level": "ERROR"' in line]
     if errors:

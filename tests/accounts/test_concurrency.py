@@ -2,36 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 
 from backend.accounts.models import PushDevice
 from backend.accounts.services import account_activate, activation_code_issue, device_register
 from backend.core.errors import DomainError
+from tests.concurrency import all_at_once
 from tests.factories import UserFactory
-
-
-def _run_together(count: int, work) -> list[object]:
-    barrier = threading.Barrier(count)
-    results: list[object] = [None] * count
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = work(index)
-        except Exception as error:  # collected and asserted by the test
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
 
 
 @pytest.mark.postgres
@@ -39,7 +16,7 @@ def _run_together(count: int, work) -> list[object]:
 def test_concurrent_registrations_of_one_push_token_make_one_device():
     user = UserFactory.create()
 
-    results = _run_together(8, lambda _: device_register(user=user, platform="ios", token="t-1"))
+    results = all_at_once(8, lambda _: device_register(user=user, platform="ios", token="t-1"))
 
     assert not [r for r in results if isinstance(r, Exception)], results
     assert PushDevice.objects.count() == 1
@@ -53,7 +30,7 @@ def test_one_activation_code_used_concurrently_activates_once():
     user = UserFactory.create(is_active=False, password=None)  # enrolled, never activated
     issued = activation_code_issue(user=user, by=None)
 
-    results = _run_together(
+    results = all_at_once(
         6, lambda n: account_activate(code=issued.code, password=f"concurrent-password-{n}x")
     )
 

@@ -5,7 +5,6 @@ acknowledging and resolving it, and escalation when nobody acknowledges in time.
 from __future__ import annotations
 
 import io
-import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,8 +19,10 @@ from rest_framework.test import APIClient
 
 from backend.accounts.models import PatientProfile, User
 from backend.alerts.models import Alert
-from backend.alerts.services.alerting import Audience, Finding, alerts_raise
+from backend.alerts.services.alerting import Audience
 from backend.exercise.models import Programme
+from tests.builders import alert_raised
+from tests.concurrency import all_at_once
 from tests.conftest import World
 from tests.exercise.conftest import session_body
 from tests.factories import CareTeamMembershipFactory, ClinicianFactory
@@ -79,23 +80,15 @@ def raise_alert(
     audience: str = Audience.PHYSIO,
 ) -> Alert:
     """An alert as a rule raises it, at the (possibly frozen) current time."""
-    today = timezone.localdate()
-    (alert,) = alerts_raise(
-        [
-            Finding(
-                patient_id=patient.pk,
-                rule_id=rule_id,
-                urgency=urgency,
-                reason=f"{rule_id} fired for the test ({key}).",
-                evidence={"test": key},
-                period_start=today,
-                period_end=today,
-                period_key=key,
-                audience=audience,
-            )
-        ]
+    return alert_raised(
+        patient,
+        key=key,
+        rule_id=rule_id,
+        urgency=urgency,
+        reason=f"{rule_id} fired for the test ({key}).",
+        evidence={"test": key},
+        audience=audience,
     )
-    return alert
 
 
 @pytest.fixture
@@ -597,26 +590,14 @@ def test_twenty_concurrent_acknowledgements_record_one(world, client_for):
     # given an open emergency alert and its physio and nurse, each on ten phones
     alert = raise_alert(world.patient, "SYM-1", "emergency", "race", Audience.TEAM)
     count = 20
-    barrier = threading.Barrier(count)
-    results: list[Any] = [None] * count
+    clients = [client_for(world.physio if n % 2 == 0 else world.nurse) for n in range(count)]
 
-    def tap(index: int) -> None:
-        try:
-            client = client_for(world.physio if index % 2 == 0 else world.nurse)
-            barrier.wait()
-            response = client.post(acknowledge_url(alert.pk))
-            results[index] = (response.status_code, response.json())
-        except Exception as error:  # collected and asserted by the test
-            results[index] = error
-        finally:
-            connection.close()
+    def tap(index: int) -> tuple[int, Any]:
+        response = clients[index].post(acknowledge_url(alert.pk))
+        return response.status_code, response.json()
 
     # when all tap "acknowledge" at once
-    threads = [threading.Thread(target=tap, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    results = all_at_once(count, tap)
 
     # then every tap succeeds and all show the one acknowledgement stored
     assert not [r for r in results if not isinstance(r, tuple)], results

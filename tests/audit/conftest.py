@@ -5,9 +5,9 @@ from typing import Any
 
 from django.utils import timezone
 
-from backend.alerts.services.alerting import Audience, Finding, alerts_raise
 from backend.audit.models import AccessEvent
 from backend.exercise.services.sessions import session_log_record
+from tests.builders import alert_raised
 from tests.exercise.conftest import library, programme, session_body  # noqa: F401  # shared fixtures
 
 
@@ -22,23 +22,13 @@ def triples(**filters: Any) -> list[tuple[str, str, int | None]]:
 
 
 def raise_alert(patient: Any, key: str = "k") -> Any:
-    today = timezone.localdate()
-    (alert,) = alerts_raise(
-        [
-            Finding(
-                patient_id=patient.pk,
-                rule_id="SYM-3",
-                urgency="routine",
-                reason="Routine symptom reported.",
-                evidence={"test": key},
-                period_start=today,
-                period_end=today,
-                period_key=key,
-                audience=Audience.PHYSIO,
-            )
-        ]
+    return alert_raised(
+        patient,
+        key=key,
+        rule_id="SYM-3",
+        reason="Routine symptom reported.",
+        evidence={"test": key},
     )
-    return alert
 
 
 def log_session(of: Any, hours_ago: int = 1) -> Any:

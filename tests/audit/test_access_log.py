@@ -3,13 +3,14 @@ the patient's record, when and what; never other patients' entries nor internal 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from backend.audit.models import AccessEvent
+from tests.builders import session_reads
 
 pytestmark = pytest.mark.django_db
 
@@ -89,19 +90,11 @@ def test_staff_have_no_access_log(world, client_for, who):
 
 @pytest.mark.parametrize("n", [1, 50])
 def test_the_access_log_runs_a_fixed_number_of_queries(world, client_for, n):
-    start = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-    AccessEvent.objects.bulk_create(
-        AccessEvent(
-            occurred_at=start + timedelta(minutes=i),
-            actor=[world.physio, world.nurse, world.caregiver][i % 3],
-            actor_role="physiotherapist",
-            organisation=world.org,
-            patient=world.patient,
-            action="read",
-            resource_type="session",
-            resource_id=i,
-        )
-        for i in range(n)
+    session_reads(
+        world.patient,
+        [world.physio, world.nurse, world.caregiver],
+        n,
+        start=datetime(2026, 11, 2, 9, 0, tzinfo=UTC),
     )
     client = client_for(world.patient.user)
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from django.db import DatabaseError, connection, transaction
 from django.test import Client
-from django.utils import timezone
 
 from backend.audit.models import AccessEvent, AppendOnlyError
+from tests.builders import access_event
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -17,18 +17,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def event(world) -> AccessEvent:
-    return AccessEvent.objects.create(
-        occurred_at=timezone.now(),
-        actor=world.physio,
-        actor_role="physiotherapist",
-        organisation=world.org,
-        patient=world.patient,
-        action="read",
-        resource_type="patient",
-        resource_id=world.patient.pk,
-        request_id="r-1",
-        ip="127.0.0.1",
-    )
+    return access_event(world.physio, world.patient, request_id="r-1", ip="127.0.0.1")
 
 
 def _unchanged(event: AccessEvent) -> bool:
@@ -152,16 +141,7 @@ def test_the_admin_shows_events_but_cannot_add_change_or_delete_them(request, ev
 def test_an_org_admin_sees_only_their_organisations_events_in_the_admin(
     world, event, org_admin_client
 ):
-    foreign = AccessEvent.objects.create(
-        occurred_at=timezone.now(),
-        actor=world.other_org_physio,
-        actor_role="physiotherapist",
-        organisation=world.other_org,
-        patient=world.foreign_patient,
-        action="read",
-        resource_type="patient",
-        resource_id=world.foreign_patient.pk,
-    )
+    foreign = access_event(world.other_org_physio, world.foreign_patient)
 
     page = org_admin_client.get("/admin/audit/accessevent/").content.decode()
     opened = org_admin_client.get(f"/admin/audit/accessevent/{foreign.pk}/change/")

@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from backend.audit.models import AccessEvent
+from tests.builders import access_event, session_reads
 
 pytestmark = pytest.mark.django_db
 
@@ -18,15 +19,12 @@ T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
 def _event(actor, patient, *, action="read", resource="patient", at=T0, **extra) -> AccessEvent:
-    return AccessEvent.objects.create(
-        occurred_at=at,
-        actor=actor,
-        actor_role=actor.role,
-        organisation_id=actor.organisation_id,
-        patient=patient,
+    return access_event(
+        actor,
+        patient,
         action=action,
-        resource_type=resource,
-        resource_id=patient.pk if patient else None,
+        resource=resource,
+        at=at,
         request_id="req-1",
         ip="192.0.2.1",
         **extra,
@@ -146,19 +144,7 @@ def test_anonymous_is_401(api_client):
 
 @pytest.mark.parametrize("n", [1, 50])
 def test_the_audit_runs_a_fixed_number_of_queries(world, client_for, n):
-    AccessEvent.objects.bulk_create(
-        AccessEvent(
-            occurred_at=T0 + timedelta(minutes=i),
-            actor=[world.physio, world.nurse][i % 2],
-            actor_role="physiotherapist",
-            organisation=world.org,
-            patient=world.patient,
-            action="read",
-            resource_type="session",
-            resource_id=i,
-        )
-        for i in range(n)
-    )
+    session_reads(world.patient, [world.physio, world.nurse], n, start=T0)
     client = client_for(world.org_admin)
 
     with CaptureQueriesContext(connection) as queries:

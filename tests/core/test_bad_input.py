@@ -24,7 +24,7 @@ from backend.exercise.models import (
     SessionLog,
 )
 from tests.conftest import World
-from tests.exercise.conftest import content, session_body
+from tests.exercise.conftest import as_json, content, session_body
 
 pytestmark = pytest.mark.django_db
 
@@ -54,9 +54,7 @@ def _programme_body(programme: Programme) -> dict[str, Any]:
         start_date=timezone.localdate(),
         review_date=timezone.localdate() + timedelta(weeks=12),
     )
-    data["start_date"] = data["start_date"].isoformat()
-    data["review_date"] = data["review_date"].isoformat()
-    return {**data, "patient": programme.patient_id, "activate": False}
+    return {**as_json(data), "patient": programme.patient_id, "activate": False}
 
 
 def _assessment_body(programme: Programme) -> dict[str, Any]:

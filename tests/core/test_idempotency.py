@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from decimal import Decimal
 from typing import Any
 
 import pytest
 import time_machine
-from django.db import connection
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -22,7 +19,6 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 from backend.accounts import tasks as account_tasks
 from backend.accounts.models import ActivationCode, CareTeamMembership, PushDevice, User
 from backend.alerts.models import Alert
-from backend.alerts.services.alerting import Audience, Finding, alerts_raise
 from backend.core import idempotency
 from backend.core.models import IdempotencyKey, IdempotencyState
 from backend.exercise.apis import assessments as assessment_apis
@@ -34,8 +30,10 @@ from backend.exercise.models import (
     ProgressionProposal,
 )
 from backend.exercise.services.programmes import programme_create
+from tests.builders import alert_raised, proposal_open
+from tests.concurrency import all_at_once
 from tests.conftest import World
-from tests.exercise.conftest import content
+from tests.exercise.conftest import as_json, content
 from tests.factories import (
     TEST_PASSWORD,
     ClinicianFactory,
@@ -337,21 +335,8 @@ def test_concurrent_retries_with_one_key_do_the_work_once(world, client_for, mon
 
     monkeypatch.setattr(assessment_apis, "assessment_record", slow)
     clients = [client_for(world.physio) for _ in range(8)]
-    barrier = threading.Barrier(len(clients))
-    answers: list[Any] = [None] * len(clients)
-
-    def send(index: int) -> None:
-        try:
-            barrier.wait()
-            answers[index] = post(clients[index], ASSESSMENTS, body, key)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=send, args=(n,)) for n in range(len(clients))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    answers = all_at_once(len(clients), lambda n: post(clients[n], ASSESSMENTS, body, key))
+    assert not [a for a in answers if isinstance(a, Exception)], answers
     after = post(client_for(world.physio), ASSESSMENTS, body, key)
 
     statuses = sorted(answer.status_code for answer in answers)
@@ -376,42 +361,6 @@ class Case:
     effect: Callable[[], Any]  # what the work changes; must change once, not twice
 
 
-def _alert(world: World) -> int:
-    today = timezone.localdate()
-    (alert,) = alerts_raise(
-        [
-            Finding(
-                patient_id=world.patient.pk,
-                rule_id="FD-1",
-                urgency="routine",
-                reason="test",
-                evidence={},
-                period_start=today,
-                period_end=today,
-                period_key="idem",
-                audience=Audience.PHYSIO,
-            )
-        ]
-    )
-    return alert.pk
-
-
-def _proposal(programme: Programme) -> int:
-    version = programme.current_version
-    assert version is not None
-    item = version.items.order_by("position").first()
-    assert item is not None
-    return ProgressionProposal.objects.create(
-        programme=programme,
-        item=item,
-        exercise_id=item.exercise_id,
-        change="sets",
-        current_value=Decimal(2),
-        proposed_value=Decimal(3),
-        evidence={"rule": {"id": "PROG-1", "version": 1}},
-    ).pk
-
-
 def _draft(world: World, library: dict[str, Exercise]) -> Programme:
     return programme_create(
         by=world.other_team_physio,
@@ -419,13 +368,6 @@ def _draft(world: World, library: dict[str, Exercise]) -> Programme:
         content=content(library),
         activate=False,
     ).programme
-
-
-def _json_content(library: dict[str, Exercise], **extra: Any) -> dict[str, Any]:
-    data = content(library, **extra)
-    data["start_date"] = data["start_date"].isoformat()
-    data["review_date"] = data["review_date"].isoformat()
-    return data
 
 
 def _versions(programme: Programme) -> Callable[[], int]:
@@ -482,13 +424,13 @@ CASES: dict[str, Callable[..., Case]] = {
     "programme-create": lambda w, c, lib, prog: Case(
         c(w.other_team_physio),
         "/api/v1/programmes/",
-        {**_json_content(lib), "patient": w.other_patient.pk},
+        {**as_json(content(lib)), "patient": w.other_patient.pk},
         lambda: Programme.objects.count(),
     ),
     "programme-revise": lambda w, c, lib, prog: Case(
         c(w.physio),
         f"/api/v1/programmes/{prog.pk}/versions/",
-        {**_json_content(lib, title="Block 2"), "reason": "Progressing"},
+        {**as_json(content(lib, title="Block 2")), "reason": "Progressing"},
         _versions(prog),
     ),
     "programme-activate": lambda w, c, lib, prog: _activate_case(w, c, lib),
@@ -500,7 +442,7 @@ CASES: dict[str, Callable[..., Case]] = {
     ),
     "proposal-accept": lambda w, c, lib, prog: Case(
         c(w.physio),
-        f"/api/v1/progression-proposals/{_proposal(prog)}/accept/",
+        f"/api/v1/progression-proposals/{proposal_open(prog).pk}/accept/",
         None,
         _versions(prog),
     ),
@@ -548,7 +490,7 @@ def _activate_case(world: World, client_for: Any, library: dict[str, Exercise]) 
 
 
 def _proposal_dismiss_case(world: World, client_for: Any, programme: Programme) -> Case:
-    proposal = _proposal(programme)
+    proposal = proposal_open(programme).pk
     return Case(
         client_for(world.physio),
         f"/api/v1/progression-proposals/{proposal}/dismiss/",
@@ -558,7 +500,7 @@ def _proposal_dismiss_case(world: World, client_for: Any, programme: Programme) 
 
 
 def _alert_case(world: World, client_for: Any, action: str, body: Any) -> Case:
-    alert = _alert(world)
+    alert = alert_raised(world.patient, key="idem").pk
     return Case(
         client_for(world.physio),
         f"/api/v1/alerts/{alert}/{action}/",

@@ -12,7 +12,6 @@ import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -27,18 +26,16 @@ from rest_framework_simplejwt.tokens import AccessToken
 from backend.accounts.models import CareTeamMembership, PatientProfile, PushDevice, User
 from backend.accounts.serializers import StrictSerializer
 from backend.alerts.models import Alert
-from backend.alerts.services.alerting import Audience, Finding, alerts_raise
 from backend.exercise.models import (
     Assessment,
     Exercise,
     Programme,
     ProgrammeVersion,
-    ProgressionProposal,
     SessionLog,
 )
-from backend.exercise.services.sessions import session_log_record
+from tests.builders import alert_raised, proposal_open, session_logged
 from tests.conftest import World
-from tests.exercise.conftest import content, make_exercise, session_body
+from tests.exercise.conftest import as_json, content, make_exercise, session_body
 from tests.factories import TEST_PASSWORD, ClinicianFactory
 
 OPENAPI = Path(__file__).resolve().parents[2] / "openapi.yaml"
@@ -57,27 +54,15 @@ class Ctx:
 
 @pytest.fixture
 def ctx(world: World, library: dict[str, Exercise], programme: Programme) -> Ctx:
-    session = session_log_record(
-        by=world.patient.user,
-        patient=world.patient,
-        data=_parsed_session(programme),
+    session = session_logged(
+        programme,
+        started_at=timezone.now() - timedelta(hours=2),
+        client_id="7c0d8b0e-7a31-4b8e-9a54-3d1f4cbb0a11",
+        results=[],
+        symptoms=[],
+        note="first",
     ).session
-    today = timezone.localdate()
-    (alert,) = alerts_raise(
-        [
-            Finding(
-                patient_id=world.patient.pk,
-                rule_id="FD-1",
-                urgency="routine",
-                reason="test",
-                evidence={},
-                period_start=today,
-                period_end=today,
-                period_key="mass",
-                audience=Audience.PHYSIO,
-            )
-        ]
-    )
+    alert = alert_raised(world.patient, key="mass")
     exercise = make_exercise("Clinic row", organisation=world.org, created_by=world.physio)
     ids = {
         "patient_id": world.patient.pk,
@@ -87,29 +72,6 @@ def ctx(world: World, library: dict[str, Exercise], programme: Programme) -> Ctx
         "exercise_id": exercise.pk,
     }
     return Ctx(world, programme, library, session, alert, exercise, ids)
-
-
-def _parsed_session(programme: Programme) -> dict[str, Any]:
-    started = timezone.now() - timedelta(hours=2)
-    version = programme.current_version
-    assert version is not None
-    return {
-        "client_id": "7c0d8b0e-7a31-4b8e-9a54-3d1f4cbb0a11",
-        "version": version.pk,
-        "started_at": started,
-        "ended_at": started + timedelta(minutes=30),
-        "completion": "full",
-        "results": [],
-        "symptoms": [],
-        "note": "first",
-    }
-
-
-def _json_content(ctx: Ctx, **extra: Any) -> dict[str, Any]:
-    data = content(ctx.library, **extra)
-    data["start_date"] = data["start_date"].isoformat()
-    data["review_date"] = data["review_date"].isoformat()
-    return data
 
 
 def _row(model: type[Any], pk: int) -> dict[str, Any]:
@@ -201,7 +163,7 @@ WRITES: dict[tuple[str, str], Write] = {
     ),
     ("POST", "/api/v1/programmes/"): Write(
         lambda w: w.other_team_physio,
-        lambda c: {**_json_content(c), "patient": c.world.other_patient.pk},
+        lambda c: {**as_json(content(c.library)), "patient": c.world.other_patient.pk},
         [
             "status",
             "ever_active",
@@ -215,7 +177,7 @@ WRITES: dict[tuple[str, str], Write] = {
     ),
     ("POST", "/api/v1/programmes/{programme_id}/versions/"): Write(
         lambda w: w.physio,
-        lambda c: {**_json_content(c, title="Block 2"), "reason": "Progressing"},
+        lambda c: {**as_json(content(c.library, title="Block 2")), "reason": "Progressing"},
         ["number", "author", "status", "programme", "created_at", "patient"],
         lambda c: (_row(Programme, c.programme.pk), ProgrammeVersion.objects.count()),
     ),
@@ -449,19 +411,7 @@ def test_acknowledging_ignores_who_the_body_says_acknowledged(ctx, client_for):
 
 @pytest.mark.django_db
 def test_accepting_a_proposal_ignores_a_status_in_the_body(ctx, client_for):
-    version = ctx.programme.current_version
-    assert version is not None
-    item = version.items.order_by("position").first()
-    assert item is not None
-    proposal = ProgressionProposal.objects.create(
-        programme=ctx.programme,
-        item=item,
-        exercise_id=item.exercise_id,
-        change="sets",
-        current_value=Decimal(2),
-        proposed_value=Decimal(3),
-        evidence={},
-    )
+    proposal = proposal_open(ctx.programme, evidence={})
 
     response = client_for(ctx.world.physio).post(
         f"/api/v1/progression-proposals/{proposal.pk}/accept/",

@@ -8,7 +8,6 @@ patient's rows for outsiders (while the care team does see them).
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -25,9 +24,13 @@ from backend.exercise.models import (
     ProgressionProposal,
     SessionLog,
 )
-from backend.exercise.services.programmes import programme_create
-from backend.exercise.services.sessions import session_log_record
-from tests.exercise.conftest import content, make_exercise, session_body
+from tests.builders import (
+    done_as_prescribed,
+    programme_with_clinic_exercise,
+    proposal_open,
+    session_logged,
+)
+from tests.exercise.conftest import session_body
 
 pytestmark = pytest.mark.django_db
 
@@ -80,67 +83,18 @@ class Subjects:
         }
 
 
-def _session_data(programme: Programme) -> dict[str, Any]:
-    """A log as the service takes it (validated values, not JSON)."""
-    version = programme.current_version
-    assert version is not None
-    started = timezone.now() - timedelta(hours=3)
-    results = [
-        {"item": item.pk, "sets_done": item.sets, "reps_done": item.reps}
-        if item.sets
-        else {"item": item.pk, "duration_minutes_done": item.duration_minutes}
-        for item in version.items.order_by("position")
-    ]
-    return {
-        "client_id": uuid.uuid4(),
-        "version": version.pk,
-        "started_at": started,
-        "ended_at": started + timedelta(minutes=35),
-        "completion": "full",
-        "effort_scale": "rpe_6_20",
-        "effort_value": Decimal(11),
-        "pain_before": 2,
-        "pain_after": 3,
-        "fatigue": 4,
-        "symptoms": [],
-        "note": "",
-        "results": results,
-    }
-
-
 def build_subjects(world, library) -> Subjects:
     user = world.patient.user
     user.last_name = SURNAME
     user.save(update_fields=["last_name"])
-    org_exercise = make_exercise(
-        "Step-up onto a low step", organisation=world.org, created_by=world.physio
-    )
-    items = [
-        *content(library)["items"],
-        {"exercise": org_exercise.pk, "sets": 2, "reps": 8},
-    ]
-    programme = programme_create(
-        by=world.physio,
-        patient=world.patient,
-        content=content(library, items=items),
-        activate=True,
-    ).programme
-    session = session_log_record(
-        by=user, patient=world.patient, data=_session_data(programme)
+    programme, org_exercise = programme_with_clinic_exercise(world, library)
+    session = session_logged(
+        programme,
+        started_at=timezone.now() - timedelta(hours=3),
+        minutes=35,
+        **done_as_prescribed(programme),
     ).session
-    version = programme.current_version
-    assert version is not None
-    first = version.items.order_by("position").first()
-    assert first is not None
-    proposal = ProgressionProposal.objects.create(
-        programme=programme,
-        item=first,
-        exercise_id=first.exercise_id,
-        change="sets",
-        current_value=Decimal(2),
-        proposed_value=Decimal(3),
-        evidence={"rule": {"id": "PROG-1", "version": 1}},
-    )
+    proposal = proposal_open(programme)
     return Subjects(
         patient=world.patient.pk,
         programme=programme,

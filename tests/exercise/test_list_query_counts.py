@@ -7,7 +7,6 @@ count that grows with N is an N+1 and fails the 50-row case.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -29,7 +28,7 @@ from backend.exercise.models import (
     ProgressionProposal,
 )
 from backend.exercise.services.programmes import programme_create, programme_revise
-from backend.exercise.services.sessions import session_log_record
+from tests.builders import done_as_prescribed, proposal_on, session_logged
 from tests.exercise.conftest import content
 from tests.factories import (
     CaregiverLinkFactory,
@@ -57,33 +56,13 @@ def _programme(world, library, patient=None) -> Programme:
 
 
 def _log(world, programme: Programme, hours_ago: int, by=None) -> None:
-    version = programme.current_version
-    assert version is not None
-    started = timezone.now() - timedelta(hours=hours_ago, minutes=50)
-    results = [
-        {"item": item.pk, "sets_done": item.sets, "reps_done": item.reps}
-        if item.sets
-        else {"item": item.pk, "duration_minutes_done": item.duration_minutes}
-        for item in version.items.order_by("position")
-    ]
-    session_log_record(
-        by=by or programme.patient.user,
-        patient=programme.patient,
-        data={
-            "client_id": uuid.uuid4(),
-            "version": version.pk,
-            "started_at": started,
-            "ended_at": started + timedelta(minutes=35),
-            "completion": "full" if hours_ago % 2 else "partial",
-            "effort_scale": "rpe_6_20",
-            "effort_value": Decimal(11),
-            "pain_before": 2,
-            "pain_after": hours_ago % 5,
-            "fatigue": 4,
-            "symptoms": [],
-            "note": "",
-            "results": results,
-        },
+    session_logged(
+        programme,
+        started_at=timezone.now() - timedelta(hours=hours_ago, minutes=50),
+        minutes=35,
+        completion="full" if hours_ago % 2 else "partial",
+        by=by,
+        **(done_as_prescribed(programme) | {"pain_after": hours_ago % 5}),
     )
 
 
@@ -186,18 +165,7 @@ def proposals(world, library, n: int) -> Listing:
         )
         for i in range(n)
     )
-    ProgressionProposal.objects.bulk_create(
-        ProgressionProposal(
-            programme=programme,
-            item=item,
-            exercise_id=item.exercise_id,
-            change="sets",
-            current_value=Decimal(2),
-            proposed_value=Decimal(3),
-            evidence={"rule": {"id": "PROG-1", "version": 1}},
-        )
-        for item in items
-    )
+    ProgressionProposal.objects.bulk_create(proposal_on(item) for item in items)
     return Listing(world.physio, "/api/v1/progression-proposals/", n)
 
 

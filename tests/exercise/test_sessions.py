@@ -3,7 +3,6 @@ edit window, and who sees which logs (issue 3, "Session logs")."""
 
 from __future__ import annotations
 
-import threading
 import uuid
 from datetime import UTC, datetime, time, timedelta
 from operator import attrgetter
@@ -12,7 +11,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.db import connection
 from django.utils import timezone
 
 from backend.exercise.models import Programme, SessionLog, SessionLogRevision
@@ -21,6 +19,7 @@ from backend.exercise.services.programmes import (
     programme_create,
     programme_revise,
 )
+from tests.concurrency import all_at_once
 from tests.exercise.conftest import PROGRAMME_START, content, session_body
 from tests.factories import CareTeamMembershipFactory
 
@@ -868,25 +867,12 @@ def test_concurrent_uploads_of_one_log_store_it_once(world, programme, client_fo
     # given twenty retries of one phone's upload racing with the same body
     body = session_body(programme)
     clients = [client_for(world.patient.user) for _ in range(20)]
-    barrier = threading.Barrier(len(clients))
-    responses: list[Any] = [None] * len(clients)
 
-    def upload(index: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            responses[index] = log(clients[index], body)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=upload, args=(i,)) for i in range(len(clients))]
-
-    # when
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    # when they all arrive at once
+    responses = all_at_once(len(clients), lambda n: log(clients[n], body))
 
     # then
+    assert not [r for r in responses if isinstance(r, Exception)], responses
     codes = sorted(r.status_code for r in responses)
     assert codes == [200] * 19 + [201], [r.content for r in responses if r.status_code >= 400]
     bodies = [r.json() for r in responses]

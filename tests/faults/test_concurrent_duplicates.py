@@ -5,16 +5,15 @@ race the same requests inside one process; here they also race across processes.
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from backend.alerts.models import Alert, Notification
 from backend.exercise.models import SessionLog
+from tests.concurrency import all_at_once
 from tests.exercise.conftest import session_body
 from tests.faults.conftest import token_for
 from tests.faults.processes import LiveApp
@@ -22,25 +21,6 @@ from tests.faults.processes import LiveApp
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 COUNT = 20
-
-
-def _all_at_once(send: Any) -> list[Any]:
-    barrier = threading.Barrier(COUNT)
-    answers: list[Any] = [None] * COUNT
-
-    def one(index: int) -> None:
-        barrier.wait(timeout=30)
-        try:
-            answers[index] = send(index)
-        except Exception as error:  # collected and shown by the assertion
-            answers[index] = error
-
-    threads = [threading.Thread(target=one, args=(n,)) for n in range(COUNT)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return answers
 
 
 def test_twenty_identical_uploads_and_acknowledgements_across_processes_count_once(
@@ -53,7 +33,9 @@ def test_twenty_identical_uploads_and_acknowledgements_across_processes_count_on
 
     # when the phone's upload of a log with an emergency symptom arrives twenty times at once
     body = session_body(programme, symptoms=["fainting"])
-    uploads = _all_at_once(lambda n: app.request("POST", "/api/v1/sessions/", patient, json=body))
+    uploads = all_at_once(
+        COUNT, lambda n: app.request("POST", "/api/v1/sessions/", patient, json=body)
+    )
 
     # then one log is stored; one answer is 201 and the others 200, all showing that log
     assert all(not isinstance(a, Exception) for a in uploads), uploads
@@ -69,10 +51,11 @@ def test_twenty_identical_uploads_and_acknowledgements_across_processes_count_on
     ) == {world.physio.pk: 1, world.nurse.pk: 1}
 
     # when the physiotherapist and the nurse tap "acknowledge" twenty times at once
-    taps = _all_at_once(
+    taps = all_at_once(
+        COUNT,
         lambda n: app.request(
             "POST", f"/api/v1/alerts/{alert.pk}/acknowledge/", physio if n % 2 else nurse
-        )
+        ),
     )
 
     # then every tap is answered 200 with the one acknowledgement that was recorded

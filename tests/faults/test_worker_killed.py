@@ -7,7 +7,6 @@ whole process group: no clean-up, no acknowledgement, no rollback but PostgreSQL
 from __future__ import annotations
 
 import time
-import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -17,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from celery import Task
 from django.utils import timezone
 
 from backend.accounts.models import PatientProfile, PushDevice, User
@@ -32,11 +32,11 @@ from backend.alerts.models import (
 )
 from backend.alerts.services import notifications
 from backend.alerts.services.adherence import adherence_evaluate
-from backend.alerts.services.alerting import Audience, Finding, alerts_raise
+from backend.alerts.services.alerting import Audience, alerts_raise
 from backend.alerts.services.delivery import STALE_SENDING
 from backend.exercise.selectors import local_week_start
 from backend.exercise.services.programmes import programme_create
-from backend.exercise.services.sessions import session_log_record
+from tests.builders import finding, session_logged
 from tests.exercise.conftest import content
 from tests.factories import (
     CareTeamMembershipFactory,
@@ -96,17 +96,7 @@ def _cohort(library: dict[str, Any], week: date) -> Cohort:
             monday = week - timedelta(weeks=weeks_before)
             for day in range(count):
                 started = datetime.combine(monday + timedelta(days=day + 1), clock(10), tzinfo=UTC)
-                session_log_record(
-                    by=patient.user,
-                    patient=patient,
-                    data={
-                        "client_id": uuid.uuid4(),
-                        "version": programme.current_version_id,
-                        "started_at": started,
-                        "ended_at": started + timedelta(minutes=30),
-                        "completion": "full",
-                    },
-                )
+                session_logged(programme, started_at=started)
         patients.append(patient)
     for user in (physio, nurse, *(p.user for p in patients)):
         PushDevice.objects.create(user=user, platform="android", token=f"phone-{user.pk}")
@@ -164,10 +154,6 @@ def _pushes_per_delivery(pushes: Path) -> Counter[tuple[str, str]]:
     return Counter((p["data"]["notification_id"], p["token"]) for p in recorded(pushes))
 
 
-def _worker(log_dir: Path, redis: RedisServer, database_url: str) -> Managed:
-    return celery_worker(log_dir, broker_url=redis.url(), database_url=database_url)
-
-
 def _wait_for_idle(redis: RedisServer, timeout: float = 60) -> None:
     """Until every task is done: none queued, none held unacknowledged (acks_late tasks are
     acknowledged when they finish), twice in a row a moment apart."""
@@ -191,6 +177,46 @@ def _start(processes: list[Managed], worker: Managed) -> Managed:
     return worker
 
 
+def _kill_at(
+    point: str,
+    work: list[tuple[Task, tuple[Any, ...]]],
+    *,
+    redis: RedisServer,
+    database_url: str,
+    processes: list[Managed],
+    log_dir: Path,
+    **extra_env: str,
+) -> None:
+    """Starts a worker that stops at the fault point (tests/faults/hooks.py), publishes the
+    work (task, arguments) to it, and SIGKILLs it there once it has arrived."""
+    marker = log_dir / "reached"
+    hooked = celery_worker(
+        log_dir,
+        name="hooked",
+        app="tests.faults.hooks",
+        broker_url=redis.url(),
+        database_url=database_url,
+        FAULT_POINT=point,
+        FAULT_MARKER=str(marker),
+    )
+    hooked.env.update(extra_env)  # after the defaults: e.g. a push sender that hangs
+    _start(processes, hooked)
+    for task, args in work:
+        publish(redis.url(), task, *args)
+    wait_until(marker.exists, 30, 0.1, f"the worker to reach {point}")
+    hooked.kill()
+
+
+def _recover_on_a_new_worker(
+    redis: RedisServer, database_url: str, processes: list[Managed], log_dir: Path
+) -> None:
+    """The broker hands the killed worker's one unacknowledged task to a new worker (as it
+    would after the visibility timeout), which runs it to the end."""
+    assert _redeliver_unacknowledged(redis) == 1
+    _start(processes, celery_worker(log_dir, broker_url=redis.url(), database_url=database_url))
+    _wait_for_idle(redis)
+
+
 def test_the_weekly_job_killed_mid_batch_completes_as_a_clean_run_would(
     library, private_redis, database_url, processes, tmp_path: Path
 ):
@@ -206,21 +232,15 @@ def test_the_weekly_job_killed_mid_batch_completes_as_a_clean_run_would(
     assert expected["messages"]
 
     # when a worker runs the job for everyone and is killed inside its second batch
-    marker = tmp_path / "reached"
-    hooked = celery_worker(
-        tmp_path,
-        name="hooked",
-        app="tests.faults.hooks",
-        broker_url=private_redis.url(),
+    _kill_at(
+        "adherence_batch:2",
+        [(tasks.evaluate_adherence, (week.isoformat(),))],
+        redis=private_redis,
         database_url=database_url,
-        FAULT_POINT="adherence_batch:2",
+        processes=processes,
+        log_dir=tmp_path,
         FAULT_BATCH_SIZE=str(BATCH_SIZE),
-        FAULT_MARKER=str(marker),
     )
-    _start(processes, hooked)
-    publish(private_redis.url(), tasks.evaluate_adherence, week.isoformat())
-    wait_until(marker.exists, 30, 0.1, "the job to reach its second batch")
-    hooked.kill()
 
     # then the first batch is committed and the second rolled back with the connection
     ids = [p.pk for p in faulted.patients]
@@ -228,9 +248,7 @@ def test_the_weekly_job_killed_mid_batch_completes_as_a_clean_run_would(
 
     # when the broker gives the unacknowledged job to a new worker (after the visibility
     # timeout), and later the hourly beat runs the job once more
-    assert _redeliver_unacknowledged(private_redis) == 1
-    _start(processes, _worker(tmp_path, private_redis, database_url))
-    _wait_for_idle(private_redis)
+    _recover_on_a_new_worker(private_redis, database_url, processes, tmp_path)
     assert WeeklyAdherence.objects.filter(patient_id__in=ids).count() == len(ids)
     publish(private_redis.url(), tasks.evaluate_adherence, week.isoformat())
     _wait_for_idle(private_redis)
@@ -255,16 +273,14 @@ def _team_alerts(world: Any, count: int) -> list[Alert]:
     day = timezone.now().date()
     return alerts_raise(
         [
-            Finding(
-                world.patient.pk,
-                "SYM-3",
-                "routine",
-                f"Reported with a session: rash flare ({n}).",
-                {"n": n},
-                day,
-                day,
-                f"fault-test:{n}",
-                Audience.TEAM,
+            finding(
+                world.patient,
+                key=f"fault-test:{n}",
+                rule_id="SYM-3",
+                reason=f"Reported with a session: rash flare ({n}).",
+                evidence={"n": n},
+                period=(day, day),
+                audience=Audience.TEAM,
             )
             for n in range(count)
         ]
@@ -283,32 +299,23 @@ def test_a_worker_killed_while_sending_loses_no_other_delivery_and_sends_none_tw
         _team_alerts(world, 3)
     deliveries = list(NotificationDelivery.objects.order_by("pk").values_list("pk", flat=True))
     assert len(deliveries) == 12
-    marker = tmp_path / "reached"
-    hooked = celery_worker(
-        tmp_path,
-        name="hooked",
-        app="tests.faults.hooks",
-        broker_url=private_redis.url(),
-        database_url=database_url,
-        PUSH_SENDER="tests.faults.hooks.HangingPushSender",
-        FAULT_POINT="push:3",
-        FAULT_MARKER=str(marker),
-    )
-    _start(processes, hooked)
-    for delivery_id in deliveries:
-        publish(private_redis.url(), tasks.deliver_notification, delivery_id)
 
-    # when the worker is killed while its third push is in flight
-    wait_until(marker.exists, 30, 0.1, "the third push")
-    hooked.kill()
+    # when a worker takes them and is killed while its third push is in flight
+    _kill_at(
+        "push:3",
+        [(tasks.deliver_notification, (delivery_id,)) for delivery_id in deliveries],
+        redis=private_redis,
+        database_url=database_url,
+        processes=processes,
+        log_dir=tmp_path,
+        PUSH_SENDER="tests.faults.hooks.HangingPushSender",
+    )
     (in_flight,) = NotificationDelivery.objects.filter(status=DeliveryStatus.SENDING)
     assert len(recorded(tmp_path / PUSHES)) == 2
 
     # and a new worker starts, the broker hands back the killed worker's task (after the
     # visibility timeout), and the sweeper runs once the interrupted send is stale
-    assert _redeliver_unacknowledged(private_redis) == 1
-    _start(processes, _worker(tmp_path, private_redis, database_url))
-    _wait_for_idle(private_redis)
+    _recover_on_a_new_worker(private_redis, database_url, processes, tmp_path)
     NotificationDelivery.objects.filter(pk=in_flight.pk).update(
         claimed_at=timezone.now() - STALE_SENDING - timedelta(minutes=1)
     )
@@ -363,26 +370,18 @@ def test_a_reminders_run_killed_before_its_commit_sends_each_reminder_once(
     before = Notification.objects.order_by("-id").values_list("id", flat=True).first() or 0
 
     # when the worker running the reminders is killed before the run commits
-    marker = tmp_path / "reached"
-    hooked = celery_worker(
-        tmp_path,
-        name="hooked",
-        app="tests.faults.hooks",
-        broker_url=private_redis.url(),
+    _kill_at(
+        "reminders:1",
+        [(tasks.run_reminders, ())],
+        redis=private_redis,
         database_url=database_url,
-        FAULT_POINT="reminders:1",
-        FAULT_MARKER=str(marker),
+        processes=processes,
+        log_dir=tmp_path,
     )
-    _start(processes, hooked)
-    publish(private_redis.url(), tasks.run_reminders)
-    wait_until(marker.exists, 30, 0.1, "the reminders run")
-    hooked.kill()
     assert not Reminder.objects.exists()  # rolled back with the connection
 
     # and the broker hands the run to a new worker, then beat runs it again 5 minutes later
-    assert _redeliver_unacknowledged(private_redis) == 1
-    _start(processes, _worker(tmp_path, private_redis, database_url))
-    _wait_for_idle(private_redis)
+    _recover_on_a_new_worker(private_redis, database_url, processes, tmp_path)
     publish(private_redis.url(), tasks.run_reminders)
     _wait_for_idle(private_redis)
 

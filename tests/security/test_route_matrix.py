@@ -39,7 +39,6 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -54,12 +53,18 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 from backend.accounts import services as account_services
 from backend.accounts.models import PushDevice, Role, User
 from backend.alerts.models import Notification
-from backend.alerts.services.alerting import Audience, Finding, alerts_raise
-from backend.exercise.models import Programme, ProgressionProposal
-from backend.exercise.services.programmes import programme_create, programme_pause
-from backend.exercise.services.sessions import session_log_record
+from backend.alerts.services.alerting import Audience
+from backend.exercise.models import Programme
+from backend.exercise.services.programmes import programme_pause
+from tests.builders import (
+    alert_raised,
+    done_as_prescribed,
+    programme_with_clinic_exercise,
+    proposal_open,
+    session_logged,
+)
 from tests.conftest import World
-from tests.exercise.conftest import content, make_exercise, session_body
+from tests.exercise.conftest import make_exercise, session_body
 from tests.factories import TEST_PASSWORD, CareTeamMembershipFactory, ClinicianFactory
 
 SURNAME = "Quillfeather"  # the patient's last name: must never appear in a denied answer
@@ -135,47 +140,23 @@ def build_subjects() -> Subjects:
     CareTeamMembershipFactory.create(patient=world.patient, member=physician, role="physician")
 
     library = _library()
-    org_exercise = make_exercise(
-        "Step-up onto a low step", organisation=world.org, created_by=world.physio
-    )
-    items = [*content(library)["items"], {"exercise": org_exercise.pk, "sets": 2, "reps": 8}]
-    programme = programme_create(
-        by=world.physio,
-        patient=world.patient,
-        content=content(library, items=items),
-        activate=True,
-    ).programme
-    body = session_body(programme, started_at=timezone.now() - timedelta(hours=3))
-    session = session_log_record(
-        by=user, patient=world.patient, data=_session_data(programme, body)
+    programme, org_exercise = programme_with_clinic_exercise(world, library)
+    session = session_logged(
+        programme,
+        started_at=timezone.now() - timedelta(hours=3),
+        minutes=35,
+        by=user,
+        **done_as_prescribed(programme),
     ).session
-    version = programme.current_version
-    assert version is not None
-    first = version.items.order_by("position").first()
-    assert first is not None
-    proposal = ProgressionProposal.objects.create(
-        programme=programme,
-        item=first,
-        exercise_id=first.exercise_id,
-        change="sets",
-        current_value=Decimal(2),
-        proposed_value=Decimal(3),
-        evidence={"rule": {"id": "PROG-1", "version": 1}},
-    )
-    (alert,) = alerts_raise(
-        [
-            Finding(
-                patient_id=world.patient.pk,
-                rule_id="A-3",
-                urgency="routine",
-                reason="No session for 14 days.",
-                evidence={"days_without_session": 14},
-                period_start=date(2026, 10, 1),
-                period_end=date(2026, 10, 14),
-                period_key="matrix",
-                audience=Audience.TEAM,
-            )
-        ]
+    proposal = proposal_open(programme)
+    alert = alert_raised(
+        world.patient,
+        key="matrix",
+        rule_id="A-3",
+        reason="No session for 14 days.",
+        evidence={"days_without_session": 14},
+        period=(date(2026, 10, 1), date(2026, 10, 14)),
+        audience=Audience.TEAM,
     )
     notification = Notification.objects.create(
         recipient=user,
@@ -219,15 +200,6 @@ def build_subjects() -> Subjects:
         "patient_user": user.pk,
     }
     return subjects
-
-
-def _session_data(programme: Programme, body: dict[str, Any]) -> dict[str, Any]:
-    """The JSON body of tests.exercise.conftest.session_body as the service takes it."""
-    from backend.exercise.serializers import SessionCreateInput
-
-    data = SessionCreateInput(data=body)
-    assert data.is_valid(), data.errors
-    return dict(data.validated_data)
 
 
 @pytest.fixture(scope="module")
