@@ -1,4 +1,5 @@
-"""The hot queries with their plans on the 10,000-patient bench data (docs/explain.md).
+"""The hot queries with their plans on the 10,000-patient bench data (docs/explain.md holds a
+run, with a line of interpretation added to each plan by hand).
 
     python -m bench.explain prepare   # once: copy physiotrack_bench_10000, add clinical data
     python -m bench.explain run       # Markdown on stdout: each query's SQL and its plan
@@ -353,8 +354,8 @@ def cases() -> list[Case]:
     own = PatientProfile.objects.filter(care_team__member=physio).order_by("pk")[7]
     version = Programme.objects.get(patient=patient, status="active").current_version_id
     ids, earliest, latest = _adherence_batch()
-    week_ago, day_ago, four_weeks_ago = (
-        f"{now - timedelta(days=days):%Y-%m-%dT%H:%M:%SZ}" for days in (7, 1, 28)
+    week_ago, day_ago, two_weeks_ago, four_weeks_ago = (
+        f"{now - timedelta(days=days):%Y-%m-%dT%H:%M:%SZ}" for days in (7, 1, 14, 28)
     )
     started = now - timedelta(hours=2)
     session = {
@@ -496,6 +497,11 @@ def cases() -> list[Case]:
             count(sessionlog),
         ),
         Case(
+            "Session list `?updated_since=` (a physiotherapist's sync, 14 days): the count",
+            lambda: _request("bench.physio", f"{q}/sessions/?updated_since={two_weeks_ago}"),
+            count(sessionlog),
+        ),
+        Case(
             "Assessments `?measure=CMAS` (a physiotherapist)",
             lambda: _request("bench.physio", f"{q}/assessments/?measure=CMAS"),
             page('"exercise_assessment"'),
@@ -573,7 +579,7 @@ def run(only: str | None) -> None:
             raise RuntimeError(f"{case.title}: {len(chosen)} matching queries")
         sql = chosen[0]
         out.write(f"### {case.title}\n\n```sql\n")
-        out.write(sqlparse.format(shorten(sql), reindent=True) + "\n```\n\n```\n")
+        out.write(sqlparse.format(shorten(sql), reindent=True, wrap_after=96) + "\n```\n\n```\n")
         out.write(shorten(explain(sql)) + "\n```\n\n")
 
 
