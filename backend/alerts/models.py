@@ -22,7 +22,12 @@ class Notification(models.Model):
     """One message to one person: says why it was sent and links (by id) to what it is about.
     Created in the same transaction as its cause; delivered per channel afterwards."""
 
-    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    recipient = models.ForeignKey(
+        User,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        db_index=False,  # notification_inbox leads with it
+    )
     patient = models.ForeignKey(
         PatientProfile, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
@@ -107,7 +112,12 @@ class Alert(models.Model):
     """An explainable alert: the rule (id and version) that fired, why in plain words, and the
     evidence (values, window, thresholds). One per rule, patient and period (dedup_key)."""
 
-    patient = models.ForeignKey(PatientProfile, on_delete=models.PROTECT, related_name="alerts")
+    patient = models.ForeignKey(
+        PatientProfile,
+        on_delete=models.PROTECT,
+        related_name="alerts",
+        db_index=False,  # alert_patient_status and alert_patient_urgency lead with it
+    )
     rule_id = models.CharField(max_length=10, db_index=True)
     rule_version = models.PositiveSmallIntegerField()
     urgency = models.CharField(max_length=10, choices=Urgency.choices)
@@ -134,6 +144,8 @@ class Alert(models.Model):
         ordering = ["urgency_rank", "-created_at", "-id"]
         indexes = [
             models.Index(fields=["patient", "status"], name="alert_patient_status"),
+            # ?urgency= on the alert list, always within the viewer's patients.
+            models.Index(fields=["patient", "urgency"], name="alert_patient_urgency"),
             models.Index(fields=["status", "urgency_rank", "-created_at"], name="alert_triage"),
         ]
 

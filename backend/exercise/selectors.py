@@ -383,14 +383,23 @@ def session_completions(
 
 
 def last_session_before(patient_ids: Iterable[int], *, before: datetime) -> dict[int, datetime]:
-    return dict(
+    """Still one query, but each patient's newest log is one step down session_patient_started
+    (a LIMIT 1 subquery): a MAX per patient read every earlier log of the batch, two years of
+    history being ~100,000 rows per 500 patients (docs/explain.md)."""
+    newest = (
         SessionLog.objects.filter(
-            patient_id__in=patient_ids, deleted_at__isnull=True, started_at__lt=before
+            patient_id=OuterRef("pk"), deleted_at__isnull=True, started_at__lt=before
         )
-        .values("patient_id")
-        .annotate(last=Max("started_at"))
-        .values_list("patient_id", "last")
+        .order_by("-started_at")
+        .values("started_at")[:1]
     )
+    rows = (
+        PatientProfile.objects.filter(pk__in=list(patient_ids))
+        .order_by()
+        .annotate(last=Subquery(newest))
+        .values_list("pk", "last")
+    )
+    return {patient_id: last for patient_id, last in rows if last is not None}
 
 
 def programme_starts(
