@@ -42,6 +42,14 @@ def patients_visible_to(viewer: User) -> QuerySet[PatientProfile]:
     return patients.none()
 
 
+def own_patient_profile(viewer: User) -> PatientProfile | None:
+    """What `patients_visible_to` gives a patient, their own profile, without a query when
+    authentication has read it with the user (backend.accounts.authentication)."""
+    if viewer.role != Role.PATIENT or not viewer.is_active:
+        return None
+    return getattr(viewer, "patient_profile", None)
+
+
 def patient_profiles_with_team(viewer: User) -> QuerySet[PatientProfile]:
     """Visible patients with what a profile response shows, in a fixed number of queries."""
     return (

@@ -4,7 +4,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from backend.accounts.models import PatientProfile, Role, User
-from backend.accounts.selectors import patients_visible_to
+from backend.accounts.selectors import own_patient_profile, patients_visible_to
 from backend.core.errors import DomainError
 
 
@@ -14,10 +14,8 @@ def patient_for_write(viewer: User, patient_id: int | None) -> PatientProfile:
     if patient_id is None:
         if viewer.role != Role.PATIENT:
             raise DomainError("Say which patient.", errors={"patient": ["This field is required."]})
-        # patients_visible_to gives a patient exactly their own profile, which authentication
-        # has already read with the user: no second query on the hottest write.
-        own = getattr(viewer, "patient_profile", None)
-        if own is None or not viewer.is_active:
+        own = own_patient_profile(viewer)  # no second query on the hottest write
+        if own is None:
             raise Http404
         return own
     visible = patients_visible_to(viewer).select_related("user")  # no team: writes need none
