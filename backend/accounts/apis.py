@@ -46,7 +46,7 @@ from backend.accounts.throttles import (
 )
 from backend.audit.models import Action, Resource
 from backend.audit.services import record_access
-from backend.core.errors import DomainError
+from backend.core.errors import DomainError, require_role
 from backend.core.idempotency import idempotent
 from backend.core.serializers import ErrorSerializer
 
@@ -355,12 +355,11 @@ class UserDeactivateApi(APIView):
         and every session is revoked; the clinical record is kept (retention in README).
         Safe to repeat."""
         viewer = current_user(request)
-        if viewer.role not in {Role.ORG_ADMIN, Role.PHYSIOTHERAPIST}:
-            raise DomainError(
-                "Only organisation admins and physiotherapists may deactivate accounts.",
-                code="permission_denied",
-                status=403,
-            )
+        require_role(
+            viewer,
+            {Role.ORG_ADMIN, Role.PHYSIOTHERAPIST},
+            "Only organisation admins and physiotherapists may deactivate accounts.",
+        )
         user = get_object_or_404(selectors.users_deactivatable_by(viewer), pk=user_id)
         revoked = services.account_deactivate(user=user, by=viewer)
         profile = getattr(user, "patient_profile", None)

@@ -31,7 +31,7 @@ from backend.accounts.models import (
     Role,
     User,
 )
-from backend.core.errors import DomainError
+from backend.core.errors import DomainError, require_role
 from backend.core.idempotency import idempotency_keys_purge
 
 # Crockford base32 without look-alikes (no I, L, O, U): easy to read out over the phone.
@@ -57,10 +57,7 @@ def _hash_code(code: str) -> str:
 
 
 def _require_clinician(user: User, *, roles: frozenset[str] = CLINICIAN_ROLES) -> None:
-    if user.role not in roles:
-        raise DomainError(
-            "Only a clinician of the care team may do this.", code="permission_denied", status=403
-        )
+    require_role(user, roles, "Only a clinician of the care team may do this.")
 
 
 def _unique_username(first_name: str, last_name: str) -> str:

@@ -21,14 +21,9 @@ from backend.audit.serializers import (
     PatientExportOutput,
 )
 from backend.audit.services import record_access
-from backend.core.errors import DomainError
+from backend.core.errors import require_role
 from backend.core.filters import IdFilter, UtcDateTimeFilter
 from backend.core.serializers import ErrorSerializer
-
-
-def _require_role(request: Request, roles: set[str], message: str) -> None:
-    if current_user(request).role not in roles:
-        raise DomainError(message, code="permission_denied", status=403)
 
 
 class AuditEventFilter(filters.FilterSet):
@@ -65,7 +60,9 @@ class AuditEventListApi(generics.ListAPIView):
         return selectors.audit_events_of_organisation(current_user(self.request))
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        _require_role(request, {Role.ORG_ADMIN}, "Only organisation admins may read the audit.")
+        require_role(
+            current_user(request), {Role.ORG_ADMIN}, "Only organisation admins may read the audit."
+        )
         return super().list(request, *args, **kwargs)
 
 
@@ -91,8 +88,8 @@ class AccessLogApi(generics.ListAPIView):
         return selectors.access_log_of(current_user(self.request))
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        _require_role(
-            request,
+        require_role(
+            current_user(request),
             {Role.PATIENT, Role.CAREGIVER},
             "Only patients and their caregivers have an access log.",
         )
@@ -107,7 +104,9 @@ class ExportApi(APIView):
         notifications, devices, consent and who accessed my record. Patients only: a parent
         asks the clinic, which checks parental responsibility before releasing a child's
         record."""
-        _require_role(request, {Role.PATIENT}, "Only a patient can export their own record.")
+        require_role(
+            current_user(request), {Role.PATIENT}, "Only a patient can export their own record."
+        )
         export = selectors.patient_export(current_user(request))
         record_access(request, Action.EXPORT, Resource.PATIENT, [export.profile])
         response = Response(PatientExportOutput(export).data)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from django.http import JsonResponse
@@ -25,6 +26,13 @@ class DomainError(Exception):
         self.code = code
         self.status = status
         self.errors = errors
+
+
+def require_role(user: Any, roles: AbstractSet[str], detail: str) -> None:
+    """403 unless the user holds one of `roles`: function-level refusal (a record the user may
+    not see is refused by the selectors, with 404)."""
+    if user.role not in roles:
+        raise DomainError(detail, code="permission_denied", status=403)
 
 
 def error_body(

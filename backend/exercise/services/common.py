@@ -8,26 +8,21 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from backend.accounts.models import CareTeamMembership, PatientProfile, Role, User
-from backend.core.errors import DomainError
+from backend.core.errors import DomainError, require_role
 
 # Phones' clocks drift: accept times up to this far ahead of the server's.
 CLOCK_SKEW = timedelta(minutes=5)
 
 
-def require_role(user: User, roles: AbstractSet[str], action: str) -> None:
-    if user.role not in roles:
-        raise DomainError(
-            f"Only a {' or '.join(sorted(roles))} may {action}.",
-            code="permission_denied",
-            status=403,
-        )
+def require_role_to(user: User, roles: AbstractSet[str], action: str) -> None:
+    require_role(user, roles, f"Only a {' or '.join(sorted(roles))} may {action}.")
 
 
 def require_care_team(
     user: User, patient: PatientProfile, roles: AbstractSet[str], action: str
 ) -> None:
     """The user must hold one of `roles` and sit on the patient's care team."""
-    require_role(user, roles, action)
+    require_role_to(user, roles, action)
     on_team = CareTeamMembership.objects.filter(patient=patient, member=user).exists()
     if not on_team or user.organisation_id != patient.user.organisation_id:
         raise DomainError(

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from backend.accounts.models import User
 from backend.core.errors import DomainError
 from backend.exercise.models import Exercise
-from backend.exercise.services.common import ANY_CLINICIAN, require_role
+from backend.exercise.services.common import ANY_CLINICIAN, require_role_to
 
 EDITABLE = (
     "name",
@@ -47,7 +47,7 @@ def _save(exercise: Exercise) -> Exercise:
 
 
 def exercise_create(*, by: User, data: dict[str, Any]) -> Exercise:
-    require_role(by, ANY_CLINICIAN, "add exercises")
+    require_role_to(by, ANY_CLINICIAN, "add exercises")
     exercise = Exercise(organisation_id=by.organisation_id, created_by=by)
     for name in EDITABLE:
         if name in data:
@@ -56,7 +56,7 @@ def exercise_create(*, by: User, data: dict[str, Any]) -> Exercise:
 
 
 def exercise_update(*, exercise: Exercise, by: User, changes: dict[str, Any]) -> Exercise:
-    require_role(by, ANY_CLINICIAN, "edit exercises")
+    require_role_to(by, ANY_CLINICIAN, "edit exercises")
     if exercise.organisation_id != by.organisation_id:
         raise DomainError(
             "Exercises shipped with PhysioTrack cannot be edited; copy it into your library.",
