@@ -48,6 +48,7 @@ from tests.faults.processes import (  # noqa: E402  # after the path is set
     free_port,
     wait_until,
 )
+from tools.databases import recreate_database  # noqa: E402
 
 SERVER = os.environ.get("CHAOS_POSTGRES", "postgres://postgres@127.0.0.1:5432")
 DATABASE = "physiotrack_chaos"
@@ -57,15 +58,6 @@ GIVE_UP_AFTER = 120.0  # seconds a phone keeps retrying one upload after the run
 
 
 # --- Set-up ---------------------------------------------------------------------------------
-
-
-def recreate_database() -> str:
-    import psycopg
-
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DATABASE}"')
-    return f"{SERVER}/{DATABASE}"
 
 
 @dataclass(frozen=True)
@@ -552,7 +544,7 @@ def main() -> int:
         (run_dir / name).touch()
     redis = RedisServer(run_dir, free_port(PRIVATE_REDIS_PORTS))
     redis.start()
-    database_url = recreate_database()
+    database_url = recreate_database(SERVER, DATABASE)
     env = {
         "DJANGO_SETTINGS_MODULE": SETTINGS,
         "DATABASE_URL": database_url,

@@ -22,6 +22,8 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from tools.databases import ensure_database
+
 SERVER = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
 ZONES = ["Europe/London", "America/New_York", "Pacific/Auckland", "Asia/Tokyo", "Europe/Berlin"]
 WEEKS_OF_HISTORY = 12
@@ -31,17 +33,8 @@ def database_url(patients: int) -> str:
     return f"{SERVER}/physiotrack_bench_{patients}"
 
 
-def ensure_database(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
 def setup_django(patients: int) -> None:
-    ensure_database(f"physiotrack_bench_{patients}")
+    ensure_database(SERVER, f"physiotrack_bench_{patients}")
     os.environ["DATABASE_URL"] = database_url(patients)
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
     import django

@@ -42,9 +42,9 @@ def sh_env(database: str) -> dict[str, str]:
 def prepare_http_data() -> dict[str, Any]:
     """A physio with 200 patients; one patient with an active 6-item programme."""
     os.environ.update(sh_env(HTTP_DB))
-    from bench.jobs import ensure_database
+    from tools.databases import ensure_database
 
-    ensure_database(HTTP_DB)
+    ensure_database(SERVER, HTTP_DB)
     import django
 
     django.setup()

@@ -22,6 +22,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from tools.databases import recreate_database
 from tools.live_server import start_gunicorn, stop_gunicorn
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,14 +55,8 @@ def database_url(run_dir: Path) -> str:
     configured = os.environ.get("DATABASE_URL", "")
     if not configured.startswith(("postgres://", "postgresql://")):
         return f"sqlite:///{run_dir / 'fuzz.sqlite3'}"
-    import psycopg
-
     parts = urlsplit(configured)
-    server = urlunsplit((parts.scheme, parts.netloc, "/postgres", "", ""))
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DATABASE}"')
-    return urlunsplit((parts.scheme, parts.netloc, f"/{DATABASE}", "", ""))
+    return recreate_database(urlunsplit((parts.scheme, parts.netloc, "", "", "")), DATABASE)
 
 
 def server_env(run_dir: Path) -> dict[str, str]:
