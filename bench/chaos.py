@@ -350,7 +350,7 @@ def drain(redis: RedisServer, timeout: float) -> dict[str, int]:
     from backend.alerts.models import DeclineCheck, DeliveryStatus, NotificationDelivery
     from backend.alerts.services.decline import decline_checks_sweep
     from backend.alerts.services.delivery import STALE_SENDING, deliveries_sweep
-    from backend.alerts.services.notifications import enqueue_deliveries
+    from backend.alerts.services.notifications import deliveries_enqueue
     from backend.core.enqueue import broker_pause_reset
 
     client = redis.client()
@@ -360,7 +360,7 @@ def drain(redis: RedisServer, timeout: float) -> dict[str, int]:
         broker_pause_reset()  # Redis is up now
         later = timezone.now() + timedelta(minutes=3)
         decline_checks_sweep(now=later)
-        enqueue_deliveries(deliveries_sweep(now=later))
+        deliveries_enqueue(deliveries_sweep(now=later))
         time.sleep(2)
         waiting = (
             DeclineCheck.objects.count()

@@ -37,10 +37,10 @@ def deliver_notifications(delivery_ids: list[int]) -> int:
 def sweep_deliveries() -> int:
     """Every minute: deliveries whose task never ran (broker down at commit time) or whose
     backoff is over."""
-    from backend.alerts.services.notifications import enqueue_deliveries
+    from backend.alerts.services.notifications import deliveries_enqueue
 
     ids = delivery.deliveries_sweep(now=timezone.now())
-    enqueue_deliveries(ids)
+    deliveries_enqueue(ids)
     return len(ids)
 
 

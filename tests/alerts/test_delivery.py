@@ -234,3 +234,16 @@ def test_a_transient_failure_in_a_bulk_send_waits_for_the_sweeper_and_spares_the
     assert all(row.next_attempt_at and row.next_attempt_at > timezone.now() for row in waiting)
     later = timezone.now() + timedelta(minutes=1)
     assert sorted(deliveries_sweep(now=later)) == sorted(w.pk for w in waiting)
+
+
+def test_the_bulk_delivery_task_run_twice_sends_each_push_once(db, recorded_pushes):
+    from backend.alerts import tasks
+
+    _advise(_patients_with_devices(25))
+    ids = list(NotificationDelivery.objects.values_list("id", flat=True))
+
+    first = tasks.deliver_notifications(ids)
+    second = tasks.deliver_notifications(ids)
+
+    assert (first, second) == (25, 0)
+    assert len(recorded_pushes) == 25

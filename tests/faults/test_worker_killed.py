@@ -295,7 +295,7 @@ def test_a_worker_killed_while_sending_loses_no_other_delivery_and_sends_none_tw
     for user in (world.physio, world.nurse):
         PushDevice.objects.create(user=user, platform="android", token=f"phone-{user.pk}")
     with monkeypatch.context() as patch:
-        patch.setattr(notifications, "enqueue_deliveries", lambda ids: None)
+        patch.setattr(notifications, "deliveries_enqueue", lambda ids: None)
         _team_alerts(world, 3)
     deliveries = list(NotificationDelivery.objects.order_by("pk").values_list("pk", flat=True))
     assert len(deliveries) == 12

@@ -91,7 +91,7 @@ def notifications_send_many(outgoing: Iterable[Outgoing]) -> list[Notification]:
     ids = list(
         NotificationDelivery.objects.filter(notification__in=created).values_list("id", flat=True)
     )
-    transaction.on_commit(lambda: enqueue_deliveries(ids), robust=True)
+    transaction.on_commit(lambda: deliveries_enqueue(ids), robust=True)
     return created
 
 
@@ -99,7 +99,7 @@ URGENT_FAN_OUT = 20  # up to this many deliveries: a task each, with Celery's qu
 DELIVERIES_PER_TASK = 200
 
 
-def enqueue_deliveries(delivery_ids: list[int]) -> None:
+def deliveries_enqueue(delivery_ids: list[int]) -> None:
     """A red flag's few deliveries get a task each; a bulk send (the weekly job's advice to
     thousands) one task per 200, since publishing a message per delivery cost more than the
     job's own work (4,619 publishes were a fifth of a 10,000-patient run). When the broker is

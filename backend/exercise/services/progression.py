@@ -90,8 +90,9 @@ def progression_evaluate(
     ):
         return []
     # A log that does not qualify cannot complete a qualifying pair: if it is among an item's
-    # two newest it spoils them, and if it is older the newest two are those evaluated when
-    # they arrived. Most logs end here, before any query.
+    # two newest it spoils them, and if it is older the newest two were evaluated when they
+    # arrived (unless the programme was paused then; any later qualifying log is evaluated in
+    # full). Most logs end here, before any query.
     if not _session_qualifies(session)[0]:
         return []
     if items is None:
