@@ -598,10 +598,14 @@ class PatientOverviewOutput(PatientOutput):
         programme = self._activity(patient).active_programme
         return self._programme_brief.to_representation(programme) if programme else None
 
+    # One field and one serializer for the whole page, not one per row.
     @cached_property
     def _programme_brief(self) -> ProgrammeBriefOutput:
-        # One serializer for the whole page: building one per row was a third of the list.
         return ProgrammeBriefOutput()
+
+    @cached_property
+    def _datetime(self) -> serializers.DateTimeField:
+        return serializers.DateTimeField()
 
     @extend_schema_field(serializers.DecimalField(max_digits=4, decimal_places=1))
     def get_sessions_this_week(self, patient: Any) -> str:
@@ -611,7 +615,7 @@ class PatientOverviewOutput(PatientOutput):
     @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_last_session_at(self, patient: Any) -> Any:
         value = self._activity(patient).last_session_at
-        return serializers.DateTimeField().to_representation(value) if value else None
+        return self._datetime.to_representation(value) if value else None
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_last_pain(self, patient: Any) -> int | None:
