@@ -49,7 +49,8 @@ RULES: dict[str, Rule] = {
         Rule("FD-8", 1, Urgency.ROUTINE, {"points": 2, "window_days": 14}),
         # Symptoms (DOMAIN.md 5)
         Rule("SYM-1", 1, Urgency.EMERGENCY),
-        Rule("SYM-2", 1, Urgency.URGENT),
+        # Pain scores count as a tier-2 symptom by themselves (DOMAIN.md 7).
+        Rule("SYM-2", 1, Urgency.URGENT, {"pain_after_at_least": 7, "pain_rise_at_least": 4}),
         Rule("SYM-3", 1, Urgency.ROUTINE),
         # Kidney and sun (DOMAIN.md 6)
         Rule("KID-1", 1, Urgency.URGENT, {"below": 60}),
