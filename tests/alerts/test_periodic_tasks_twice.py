@@ -24,6 +24,15 @@ from tests.exercise.conftest import session_body
 pytestmark = pytest.mark.django_db
 
 THURSDAY_EVENING = datetime(2026, 11, 26, 17, 35, tzinfo=UTC)  # 17:30 reminder in London
+SETUP_DAY = datetime(2026, 11, 12, 9, 0, tzinfo=UTC)  # the fixtures' world exists from here
+
+
+@pytest.fixture(autouse=True)
+def _clock_before_the_world():
+    """Everything the test makes is made inside frozen time, before the Thursday it travels
+    to: created at the real clock, the alert would be newer than the run that escalates it."""
+    with time_machine.travel(SETUP_DAY, tick=True):
+        yield
 
 
 def _counts() -> tuple[int, ...]:
