@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "backend.accounts",
     "backend.exercise",
     "backend.alerts",
+    "backend.symptoms",
     "backend.audit",
 ]
 

@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("backend.accounts.urls")),
     path("", include("backend.exercise.urls")),
     path("", include("backend.alerts.urls")),
+    path("", include("backend.symptoms.urls")),
     path("", include("backend.audit.urls")),
 ]
 

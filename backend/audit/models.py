@@ -42,6 +42,7 @@ class Resource(models.TextChoices):
     ASSESSMENT = "assessment", "Assessment"
     ALERT = "alert", "Alert"
     NOTIFICATION = "notification", "Notification"
+    SYMPTOM_REPORT = "symptom_report", "Symptom report"
 
 
 class AppendOnlyError(Exception):

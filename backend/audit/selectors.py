@@ -19,6 +19,7 @@ from backend.exercise.selectors import (
     programmes_for_export,
     sessions_for_export,
 )
+from backend.symptoms.models import SymptomReport
 
 
 def audit_events_of_organisation(viewer: User) -> QuerySet[AccessEvent]:
@@ -51,6 +52,7 @@ class PatientExport:
     sessions: QuerySet[SessionLog]
     assessments: QuerySet[Assessment]
     weekly_adherence: QuerySet[WeeklyAdherence]
+    symptom_reports: QuerySet[SymptomReport]
     alerts: QuerySet[Alert]
     notifications: QuerySet[Notification]
     devices: QuerySet[PushDevice]
@@ -68,6 +70,7 @@ def patient_export(patient_user: User) -> PatientExport:
         sessions=sessions_for_export(profile),
         assessments=assessments_for_export(profile),
         weekly_adherence=adherence_history_of(profile),
+        symptom_reports=SymptomReport.objects.filter(patient=profile).order_by("reported_at", "id"),
         alerts=alerts_about(profile),
         notifications=notifications_of(patient_user).order_by("created_at", "id"),
         devices=devices_of(patient_user).order_by("created_at", "id"),

@@ -13,6 +13,7 @@ from backend.exercise.serializers import (
     ProgrammeVersionOutput,
     SessionOutput,
 )
+from backend.symptoms.serializers import SymptomReportOutput
 
 
 class AuditEventOutput(serializers.ModelSerializer):
@@ -116,6 +117,7 @@ class PatientExportOutput(serializers.Serializer):
     sessions = SessionExportOutput(many=True, help_text="Deleted logs included (deleted_at).")
     assessments = AssessmentOutput(many=True)
     weekly_adherence = WeeklyAdherenceOutput(many=True)
+    symptom_reports = SymptomReportOutput(many=True, help_text="Symptoms you reported.")
     alerts = AlertOutput(many=True, help_text="Alerts the care team received about you.")
     notifications = NotificationOutput(many=True)
     devices = DeviceOutput(many=True)

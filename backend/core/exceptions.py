@@ -57,7 +57,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         body = error_body(
             status.HTTP_400_BAD_REQUEST,
             "invalid",
-            _first_message(errors) or "Invalid input.",
+            first_message(errors) or "Invalid input.",
             errors,
         )
     else:
@@ -74,17 +74,17 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return Response(body, status=status_code, headers=headers)
 
 
-def _first_message(errors: Any, path: str = "") -> str:
+def first_message(errors: Any, path: str = "") -> str:
     """The first error as 'field: message', so a client without field mapping shows something."""
     if isinstance(errors, dict):
         for key, value in errors.items():
-            found = _first_message(value, f"{path}.{key}" if path else str(key))
+            found = first_message(value, f"{path}.{key}" if path else str(key))
             if found:
                 return found
     elif isinstance(errors, list):
         for index, value in enumerate(errors):
             if isinstance(value, dict | list):
-                found = _first_message(value, f"{path}[{index}]")
+                found = first_message(value, f"{path}[{index}]")
             else:
                 found = f"{path}: {value}" if path and path != "non_field_errors" else str(value)
             if found:

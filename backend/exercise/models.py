@@ -230,6 +230,12 @@ class SessionLog(models.Model):
     fatigue = models.PositiveSmallIntegerField(null=True, blank=True)
     symptoms = CodeListField(codes=Symptom, blank=True)
     note = models.TextField(blank=True)
+    # Any symptom reported with this log, ticked or not (pain scores, a replay, a follow-up):
+    # such a log never counts towards a progression proposal (DOMAIN.md 7).
+    symptoms_reported = models.BooleanField(default=False)
+    # How far the phone's clock was ahead when the log ended "in the future" (within the
+    # tolerance): its times are stored as sent and the server's time is created_at.
+    clock_ahead_seconds = models.PositiveIntegerField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -304,6 +310,7 @@ class ProposalStatus(models.TextChoices):
     OPEN = "open", "Open"
     ACCEPTED = "accepted", "Accepted"
     DISMISSED = "dismissed", "Dismissed"
+    CLOSED = "closed", "Closed by a red-flag symptom"
 
 
 class ProgressionProposal(models.Model):

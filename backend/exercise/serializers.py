@@ -424,6 +424,7 @@ class SessionOutput(serializers.ModelSerializer):
             "note",
             "results",
             "safety_message",
+            "clock_ahead_seconds",
             "created_at",
             "updated_at",
             "deleted_at",
@@ -431,17 +432,45 @@ class SessionOutput(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_safety_message(self, session: SessionLog) -> str | None:
-        """What the app must show now for the symptoms reported (tier 1: call emergency)."""
-        tier = highest_tier(list(session.symptoms))
-        return SAFETY_MESSAGES[tier] if tier is not None else None
+        """What the app must show now for the symptoms reported (tier 1: call emergency);
+        after an upload, also for what it reported beyond the ticks (pain scores, a replay's
+        new symptoms)."""
+        tiers = [highest_tier(list(session.symptoms))]
+        reported = getattr(session, "request_symptoms", None)
+        if reported is not None:
+            tiers.append(reported.tier)
+        known = [tier for tier in tiers if tier is not None]
+        return SAFETY_MESSAGES[min(known)] if known else None
+
+
+class SessionWriteOutput(SessionOutput):
+    """The answer to an upload: the log, and the symptom report its symptoms were stored in."""
+
+    symptom_report = serializers.SerializerMethodField()
+
+    class Meta(SessionOutput.Meta):
+        fields = [*SessionOutput.Meta.fields, "symptom_report"]
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_symptom_report(self, session: SessionLog) -> int | None:
+        reported = getattr(session, "request_symptoms", None)
+        report = reported.report if reported is not None else None
+        return report.pk if report is not None else None
 
 
 class SyncItemOutput(serializers.Serializer):
     index = serializers.IntegerField()
     client_id = serializers.CharField(allow_null=True)
     status = serializers.ChoiceField(choices=["created", "duplicate", "invalid"])
-    session = SessionOutput(required=False)
+    session = SessionWriteOutput(required=False)
     errors = serializers.DictField(required=False)  # type: ignore[assignment]  # a field, not .errors
+    safety_message = serializers.CharField(
+        allow_null=True,
+        help_text="Shown to the patient now, also for an invalid log: its symptoms were stored.",
+    )
+    symptom_report = serializers.IntegerField(
+        allow_null=True, help_text="The stored symptom report of this log's symptoms, if any."
+    )
 
 
 class SyncOutput(serializers.Serializer):

@@ -43,6 +43,7 @@ from backend.exercise.apis.assessments import AssessmentListCreateApi
 from backend.exercise.apis.programmes import ProgrammeListCreateApi
 from backend.exercise.apis.sessions import SessionFilter, SessionListCreateApi
 from backend.exercise.models import SessionLog
+from backend.symptoms.apis import SymptomReportListCreateApi
 from tests.conftest import World
 
 # Lookups a B-tree index can answer (`iexact` compares UPPER(column): it would need an index
@@ -65,6 +66,7 @@ SCOPES: dict[type[Any], Scope] = {
     AuditEventListApi: Scope("organisation", ("org_admin",)),
     AccessLogApi: Scope("patient", ("caregiver", "patient.user")),
     NotificationListApi: Scope("recipient", ("physio", "patient.user")),
+    SymptomReportListCreateApi: Scope("patient", ("physio", "caregiver", "patient.user")),
 }
 
 # "<FilterSet>.<filter>": why no index serves it, and why none is needed.

@@ -292,6 +292,8 @@ NOT_IDEMPOTENT = {
     # Session logs are deduplicated by the phone's client_id (backend/exercise/services).
     "SessionListCreateApi": "client_id",
     "SessionSyncApi": "client_id",
+    # Symptom reports too: and a refused body's symptoms must be stored, not replayed.
+    "SymptomReportListCreateApi": "client_id",
 }
 
 

@@ -33,6 +33,7 @@ from backend.exercise.models import (
     ProgrammeVersion,
     SessionLog,
 )
+from backend.symptoms.models import SymptomReport
 from tests.builders import alert_raised, proposal_open, session_logged
 from tests.conftest import World
 from tests.exercise.conftest import as_json, content, make_exercise, session_body
@@ -267,6 +268,7 @@ COVERED_BELOW = {
     ("POST", "/api/v1/auth/token/"),
     ("POST", "/api/v1/auth/token/refresh/"),
     ("POST", "/api/v1/sessions/sync/"),
+    ("POST", "/api/v1/symptoms/"),
 }
 
 CASES = [
@@ -312,6 +314,42 @@ def test_the_same_body_without_managed_fields_is_accepted(operation, ctx, client
     assert response.status_code == expected.get(operation, response.status_code)
     if operation not in expected:
         assert response.status_code in {200, 201}, response.content
+
+
+SYMPTOM_REPORT_MANAGED = [
+    "reported_by",
+    "source",
+    "tier",
+    "derived_symptoms",
+    "log_client_id",
+    "created_at",
+    "id",
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("field", SYMPTOM_REPORT_MANAGED)
+def test_a_symptom_report_refuses_a_managed_field_and_stores_only_the_servers_values(
+    field, ctx, client_for
+):
+    """A symptom is stored even from a refused body (DOMAIN.md 7), so "nothing changes" reads
+    here as: the field is refused by name and the stored report carries the server's values."""
+    client = client_for(ctx.world.patient.user)
+    body = {
+        "client_id": "5b1f8b0e-7a31-4b8e-9a54-3d1f4cbb0a22",
+        "symptoms": ["rash_flare"],
+        field: _plausible_value(field, ctx),
+    }
+
+    response = client.post("/api/v1/symptoms/", body, format="json")
+
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"] == {field: ["Unknown field."]}
+    report = SymptomReport.objects.get(pk=response.json()["symptom_report"])
+    assert report.reported_by_id == ctx.world.patient.user.pk
+    assert (report.source, report.tier, report.derived_codes) == ("standalone", 3, [])
+    assert report.log_client_id is None
+    assert report.created_at < timezone.now() + timedelta(seconds=5)
 
 
 def _plausible_value(field: str, ctx: Ctx) -> Any:

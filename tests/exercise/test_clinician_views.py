@@ -67,7 +67,7 @@ def test_this_week_is_the_patients_local_week(world, library, client_for):
 
 def test_the_list_shows_programme_last_session_and_last_pain(world, library, client_for):
     patient, programme = _patient_with_programme(world, library, "America/New_York")
-    _log(patient, programme, datetime(2026, 11, 20, 22, 0, tzinfo=UTC), pain_after=6)
+    _log(patient, programme, datetime(2026, 11, 20, 22, 0, tzinfo=UTC), pain_after=5)
     _log(patient, programme, datetime(2026, 11, 23, 22, 0, tzinfo=UTC), pain_after=4)
 
     with time_machine.travel(WEDNESDAY_NOON_UTC):

@@ -36,6 +36,7 @@ counts them now). About 30 s on SQLite, 60 s on PostgreSQL.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -330,6 +331,10 @@ def session_create_body(s: Subjects) -> dict[str, Any]:
     return session_body(s.programme, patient=s.ids["patient"])
 
 
+def symptom_report_body(s: Subjects) -> dict[str, Any]:
+    return {"client_id": str(uuid.uuid4()), "patient": s.ids["patient"], "symptoms": ["rash_flare"]}
+
+
 def sync_body(s: Subjects) -> dict[str, Any]:
     return {"logs": [session_create_body(s)]}
 
@@ -461,6 +466,10 @@ MATRIX: dict[tuple[str, str], Row] = {
     # A batch is answered log by log: a log for an unseen patient is an "invalid" item (tested
     # in tests/exercise/test_access_matrix.py), so the batch itself is 200 for everyone.
     ("sessions-sync", "POST"): Row(SIGNED_IN, sync_body),
+    # Symptoms are reported by whoever may log for the patient; a list is the caller's own.
+    ("symptoms", "GET"): Row(SIGNED_IN),
+    ("symptoms", "POST"): Row(
+        (AUTH, NEW,  HIDE, NEW,  HIDE, NEW,  NEW,  NEW,  HIDE, HIDE, HIDE), symptom_report_body),
     ("session", "GET"): Row(SEES),
     # The patient's own log: the patient (or their caregiver) edits it, the care team reads it.
     ("session", "PATCH"): Row(
@@ -575,7 +584,7 @@ def test_every_route_and_method_has_exactly_one_row():
 
 # --- Running a cell -------------------------------------------------------------------------
 
-WATCHED_APPS = ("accounts", "exercise", "alerts")
+WATCHED_APPS = ("accounts", "exercise", "alerts", "symptoms")
 
 
 def snapshot() -> dict[str, list[tuple[Any, ...]]]:

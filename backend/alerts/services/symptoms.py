@@ -1,16 +1,21 @@
-"""Red flags (DOMAIN.md 5): raised in the request that reports them, never by a nightly job."""
+"""Red flags (DOMAIN.md 5 and 7): raised in the request that reports them, never by a nightly
+job, from the symptom report that stores them."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
 from backend.alerts.models import Alert
-from backend.alerts.rules import params
+from backend.alerts.rules import RULES, overrides_for, params
 from backend.alerts.services.alerting import Audience, Finding, alerts_raise
 from backend.exercise.codes import SYMPTOM_TIERS, Symptom, SymptomTier
-from backend.exercise.models import SessionLog
+
+if TYPE_CHECKING:
+    from backend.exercise.models import SessionLog
+    from backend.symptoms.models import SymptomReport
 
 TIER_RULES = {
     SymptomTier.EMERGENCY: ("SYM-1", Audience.TEAM),
@@ -20,52 +25,108 @@ TIER_RULES = {
 PAUSING_RULES = frozenset({"SYM-1", "SYM-2"})
 
 
-def symptom_findings(session: SessionLog) -> list[Finding]:
+def _label(code: str) -> str:
+    return str(Symptom(code).label).lower()
+
+
+def _pain_reason(report: SymptomReport, thresholds: dict[str, int]) -> str:
+    before, after = report.pain_before, report.pain_after
+    parts = []
+    if after is not None and after >= thresholds["pain_after_at_least"]:
+        parts.append(
+            f"pain {after}/10 after exercise (threshold {thresholds['pain_after_at_least']}/10)"
+        )
+    if (
+        before is not None
+        and after is not None
+        and after - before >= thresholds["pain_rise_at_least"]
+    ):
+        parts.append(
+            f"pain rose from {before}/10 to {after}/10 "
+            f"(+{after - before}, threshold +{thresholds['pain_rise_at_least']})"
+        )
+    return "; ".join(parts)
+
+
+def symptom_findings(report: SymptomReport, session: SessionLog | None = None) -> list[Finding]:
+    zone = ZoneInfo(report.patient.timezone)
+    when = timezone.localtime(session.started_at if session else report.reported_at, zone)
+    day = when.date()
+    context = (
+        f"with a session on {day:%a %d %b %Y}"
+        if session is not None
+        else f"on {when:%a %d %b %Y %H:%M} ({report.patient.timezone})"
+    )
     by_tier: dict[SymptomTier, list[str]] = {}
-    for code in session.symptoms:
+    for code in report.all_codes:
         by_tier.setdefault(SYMPTOM_TIERS[code], []).append(code)
-    day = timezone.localtime(session.started_at, ZoneInfo(session.patient.timezone)).date()
+    if report.other and not by_tier:
+        by_tier[SymptomTier.ROUTINE] = []
+    thresholds: dict[str, int] = {}
+    if report.derived_codes:  # the query only when pain scores fired
+        sym2 = params("SYM-2", overrides_for([report.patient_id]).get(report.patient_id))
+        thresholds = {key: int(sym2[key]) for key in ("pain_after_at_least", "pain_rise_at_least")}
     findings = []
     for tier, codes in sorted(by_tier.items()):
         rule_id, audience = TIER_RULES[tier]
-        labels = ", ".join(str(Symptom(code).label).lower() for code in codes)
+        said = [_label(code) for code in codes if code not in report.derived_codes]
+        derived = [code for code in codes if code in report.derived_codes]
+        if derived:
+            said.append(_pain_reason(report, thresholds))
+        if tier == SymptomTier.ROUTINE and report.other:
+            said.append(f"other: “{report.other[:80]}”")
         findings.append(
             Finding(
-                patient_id=session.patient_id,
+                patient_id=report.patient_id,
                 rule_id=rule_id,
                 urgency=params(rule_id).urgency,  # safety tiers are not overridable
-                reason=f"Reported with a session on {day}: {labels}.",
+                reason=f"Reported {context}: {'; '.join(said)}.",
                 evidence={
-                    "rule": {"id": rule_id, "version": 1, "tier": int(tier)},
+                    "rule": {"id": rule_id, "version": RULES[rule_id].version, "tier": int(tier)},
+                    "symptom_report_id": report.pk,
                     "symptoms": codes,
-                    "session_id": session.pk,
-                    "started_at": session.started_at.isoformat(),
-                    "pain_before": session.pain_before,
-                    "pain_after": session.pain_after,
-                    "fatigue": session.fatigue,
-                    "note": session.note[:500],
+                    "derived_from_pain": (
+                        {
+                            "thresholds": thresholds,
+                            "pain_before": report.pain_before,
+                            "pain_after": report.pain_after,
+                        }
+                        if derived
+                        else None
+                    ),
+                    "other": report.other,
+                    "session_id": session.pk if session is not None else None,
+                    "log_client_id": str(report.log_client_id) if report.log_client_id else None,
+                    "reported_at": report.reported_at.isoformat(),
+                    "started_at": session.started_at.isoformat() if session else None,
+                    "pain_before": report.pain_before,
+                    "pain_after": report.pain_after,
+                    "fatigue": session.fatigue if session is not None else None,
+                    "note": report.note[:500],
                 },
                 period_start=day,
                 period_end=day,
-                period_key=f"session:{session.pk}",
+                period_key=f"report:{report.pk}",
                 audience=audience,
             )
         )
     return findings
 
 
-def symptom_alerts_raise(*, session: SessionLog) -> list[Alert]:
-    """Alerts for the reported symptoms, in the log's transaction (the rows exist when the
-    response is sent), and a pause of the programme for tiers 1 and 2."""
-    from backend.exercise.services.programmes import programme_pause_for_red_flag
+def symptom_alerts_raise(
+    *, report: SymptomReport, session: SessionLog | None = None
+) -> list[Alert]:
+    """Alerts for a stored report, in its transaction (the rows exist when the response is
+    sent); a new tier 1-2 alert pauses the patient's active programme and closes its open
+    progression proposals."""
+    from backend.exercise.services.programmes import programme_pause_for_red_flag_of
+    from backend.exercise.services.progression import proposals_close_for_red_flag
 
-    findings = symptom_findings(session)
-    alerts = alerts_raise(findings)
-    # Only a newly raised tier 1-2 alert pauses: editing the note of a log whose red flag a
-    # clinician has already reviewed must not pause the programme they resumed.
+    alerts = alerts_raise(symptom_findings(report, session))
     if any(alert.rule_id in PAUSING_RULES for alert in alerts):
-        programme_pause_for_red_flag(
-            programme=session.programme,
+        programme_pause_for_red_flag_of(
+            patient_id=report.patient_id,
             note="Paused after a red-flag symptom; a clinician must review before resuming.",
         )
+        proposals_close_for_red_flag(patient_id=report.patient_id)
     return alerts

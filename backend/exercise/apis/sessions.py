@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -16,7 +17,8 @@ from backend.accounts.models import User
 from backend.audit.mixins import RecordsPageReads
 from backend.audit.models import Action, Resource
 from backend.audit.services import record_access
-from backend.core.errors import DomainError
+from backend.core.errors import DomainError, error_body
+from backend.core.exceptions import first_message
 from backend.core.filters import IdFilter, UtcDateTimeFilter
 from backend.core.serializers import ErrorSerializer
 from backend.exercise import selectors
@@ -26,10 +28,18 @@ from backend.exercise.serializers import (
     SessionCreateInput,
     SessionOutput,
     SessionUpdateInput,
+    SessionWriteOutput,
     SyncInput,
     SyncOutput,
 )
 from backend.exercise.services import sessions
+from backend.symptoms.models import ReportSource
+from backend.symptoms.serializers import (
+    RefusedWithSymptomsOutput,
+    lenient_patient_id,
+    reported_in,
+)
+from backend.symptoms.services import ReportOutcome, symptom_report_record
 
 
 class SessionFilter(filters.FilterSet):
@@ -44,38 +54,128 @@ class SessionFilter(filters.FilterSet):
         fields = ["patient", "programme", "started_after", "started_before", "updated_since"]
 
 
-def _store(viewer: User, data: dict[str, Any]) -> tuple[SessionLog, bool]:
-    patient = patient_for_write(viewer, data.get("patient"))
-    recorded = sessions.session_log_record(by=viewer, patient=patient, data=data)
-    return recorded.session, recorded.created
+@dataclass
+class Submitted:
+    """One uploaded log's outcome: stored (created or duplicate) or refused with its errors,
+    and in either case what its symptoms stored and raised."""
+
+    status: str
+    session: SessionLog | None = None
+    errors: dict[str, Any] | None = None
+    detail: str = ""
+    code: str = "invalid"
+    http_status: int = 400
+    symptoms: ReportOutcome | None = None
+
+    @property
+    def created(self) -> bool:
+        return self.status == "created"
+
+
+def _submit(viewer: User, payload: Any) -> Submitted:
+    """Stores a log; when the log is refused, still stores and alerts its symptoms (shared/
+    DOMAIN.md 7) in the caller's transaction, outside the log's own rolled-back savepoint."""
+    data = SessionCreateInput(data=payload)
+    if data.is_valid():
+        try:
+            patient = patient_for_write(viewer, data.validated_data.get("patient"))
+            with transaction.atomic():  # a refused log leaves nothing half-saved
+                recorded = sessions.session_log_record(
+                    by=viewer, patient=patient, data=data.validated_data
+                )
+        except DomainError as error:
+            refused = Submitted(
+                "invalid",
+                errors=error.errors or {"non_field_errors": [error.detail]},
+                detail=error.detail,
+                code=error.code,
+                http_status=error.status,
+            )
+        else:
+            state = "created" if recorded.created else "duplicate"
+            recorded.session.request_symptoms = recorded.symptoms  # type: ignore[attr-defined]
+            return Submitted(state, recorded.session, symptoms=recorded.symptoms)
+    else:
+        refused = Submitted("invalid", errors=dict(data.errors))
+    refused.symptoms = _symptoms_of_refused(viewer, payload)
+    return refused
+
+
+def _symptoms_of_refused(viewer: User, payload: Any) -> ReportOutcome | None:
+    reported, log_client_id, ended_at = reported_in(payload)
+    if not reported.anything:
+        return None
+    try:
+        patient = patient_for_write(viewer, lenient_patient_id(payload))
+    except (Http404, DomainError):
+        return None  # no patient this viewer may write for: nothing can be stored
+    return symptom_report_record(
+        by=viewer,
+        patient=patient,
+        reported=reported,
+        source=ReportSource.REFUSED_LOG,
+        log_client_id=log_client_id,
+        reported_at=ended_at,
+    )
+
+
+def _refused_body(submitted: Submitted) -> dict[str, Any]:
+    errors = submitted.errors or {}
+    detail = submitted.detail or first_message(errors) or "Invalid input."
+    body = error_body(submitted.http_status, submitted.code, detail, errors)
+    return {**body, **_safety(submitted.symptoms)}
+
+
+def _safety(symptoms: ReportOutcome | None) -> dict[str, Any]:
+    report = symptoms.report if symptoms is not None else None
+    return {
+        "safety_message": symptoms.safety_message if symptoms is not None else None,
+        "symptom_report": report.pk if report is not None else None,
+    }
+
+
+def _refused_correction(
+    viewer: User, session: SessionLog, payload: Any, refused: Submitted
+) -> Response:
+    """A correction refused (invalid, not the recorder, edit window closed) still reports the
+    symptoms it adds, as a follow-up of the log (DOMAIN.md 7)."""
+    reported, _, _ = reported_in(payload)
+    if reported.codes or reported.other.strip():
+        refused.symptoms = symptom_report_record(
+            by=viewer,
+            patient=session.patient,
+            reported=reported,
+            source=ReportSource.FOLLOW_UP,
+            session=session,
+            log_client_id=session.client_id,
+        )
+    return Response(_refused_body(refused), status=refused.http_status)
 
 
 def _sync_one(viewer: User, index: int, payload: Any) -> dict[str, Any]:
-    if not isinstance(payload, dict):
-        return {
-            "index": index,
-            "client_id": None,
-            "status": "invalid",
-            "errors": {"non_field_errors": ["Each log must be a JSON object."]},
-        }
-    raw_id = payload.get("client_id")
+    raw_id = payload.get("client_id") if isinstance(payload, dict) else None
     answer: dict[str, Any] = {
         "index": index,
         "client_id": raw_id if isinstance(raw_id, str) else None,
     }
-    data = SessionCreateInput(data=payload)
-    if not data.is_valid():
-        return {**answer, "status": "invalid", "errors": data.errors}
+    if not isinstance(payload, dict):
+        errors = {"non_field_errors": ["Each log must be a JSON object."]}
+        return {**answer, "status": "invalid", "errors": errors, **_safety(None)}
     try:
-        with transaction.atomic():  # one log's failure rolls back only that log
-            session, created = _store(viewer, data.validated_data)
+        submitted = _submit(viewer, payload)
     except Http404:
-        return {**answer, "status": "invalid", "errors": {"patient": ["No such patient."]}}
-    except DomainError as error:
-        errors = error.errors or {"non_field_errors": [error.detail]}
-        return {**answer, "status": "invalid", "errors": errors}
-    status_ = "created" if created else "duplicate"
-    return {**answer, "client_id": str(session.client_id), "status": status_, "session": session}
+        errors = {"patient": ["No such patient."]}
+        return {**answer, "status": "invalid", "errors": errors, **_safety(None)}
+    if submitted.session is None:
+        errors = submitted.errors or {}
+        return {**answer, "status": "invalid", "errors": errors, **_safety(submitted.symptoms)}
+    return {
+        **answer,
+        "client_id": str(submitted.session.client_id),
+        "status": submitted.status,
+        "session": submitted.session,
+        **_safety(submitted.symptoms),
+    }
 
 
 @extend_schema(tags=["sessions"])
@@ -96,22 +196,35 @@ class SessionListCreateApi(RecordsPageReads, generics.ListAPIView):
     @extend_schema(
         request=SessionCreateInput,
         responses={
-            201: SessionOutput,
-            200: OpenApiResponse(SessionOutput, "Already stored: the stored log, unchanged."),
+            201: SessionWriteOutput,
+            200: OpenApiResponse(
+                SessionWriteOutput,
+                "Already stored: the stored log, unchanged (symptoms it adds are reported).",
+            ),
+            400: OpenApiResponse(
+                RefusedWithSymptomsOutput,
+                "The log was refused; any symptoms it carried are stored and alerted all the "
+                "same, and the safety message must be shown.",
+            ),
             403: ErrorSerializer,
         },
     )
     @transaction.atomic  # the write and its audit event commit together
     def post(self, request: Request) -> Response:
         """Log a session. Retrying with the same `client_id` is safe: the stored log comes back
-        with 200 and nothing new is created."""
-        data = SessionCreateInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        session, created = _store(current_user(request), data.validated_data)
-        record_access(request, Action.CREATE, Resource.SESSION, [session] if created else [])
+        with 200 and nothing new is created. A refused log (400) still stores its symptoms."""
+        submitted = _submit(current_user(request), request.data)
+        if submitted.session is None:
+            return Response(_refused_body(submitted), status=submitted.http_status)
+        record_access(
+            request,
+            Action.CREATE,
+            Resource.SESSION,
+            [submitted.session] if submitted.created else [],
+        )
         return Response(
-            SessionOutput(session).data,
-            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+            SessionWriteOutput(submitted.session).data,
+            status=status.HTTP_201_CREATED if submitted.created else status.HTTP_200_OK,
         )
 
 
@@ -154,7 +267,15 @@ class SessionDetailApi(APIView):
 
     @extend_schema(
         request=SessionUpdateInput,
-        responses={200: SessionOutput, 403: ErrorSerializer, 409: ErrorSerializer},
+        responses={
+            200: SessionOutput,
+            400: RefusedWithSymptomsOutput,
+            403: RefusedWithSymptomsOutput,
+            409: OpenApiResponse(
+                RefusedWithSymptomsOutput,
+                "The log can no longer be changed; symptoms added are stored all the same.",
+            ),
+        },
     )
     @transaction.atomic  # the write and its audit event commit together
     def patch(self, request: Request, session_id: int) -> Response:
@@ -162,11 +283,24 @@ class SessionDetailApi(APIView):
         viewer = current_user(request)
         session = selectors.session_get(viewer=viewer, session_id=session_id)
         data = SessionUpdateInput(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
+        if not data.is_valid():
+            refused = Submitted("invalid", errors=dict(data.errors))
+            return _refused_correction(viewer, session, request.data, refused)
         changes = dict(data.validated_data)
         if "results" in changes:
             changes["results"] = [dict(result) for result in changes["results"]]
-        sessions.session_log_update(session=session, by=viewer, changes=changes)
+        try:
+            with transaction.atomic():  # a refused correction leaves the log as it was
+                sessions.session_log_update(session=session, by=viewer, changes=changes)
+        except DomainError as error:
+            refused = Submitted(
+                "invalid",
+                errors=error.errors,
+                detail=error.detail,
+                code=error.code,
+                http_status=error.status,
+            )
+            return _refused_correction(viewer, session, request.data, refused)
         record_access(request, Action.UPDATE, Resource.SESSION, [session])
         return Response(
             SessionOutput(selectors.session_get(viewer=viewer, session_id=session_id)).data

@@ -30,8 +30,10 @@ def require_care_team(
         )
 
 
-def require_not_future(value: datetime, field: str, *, now: datetime | None = None) -> None:
-    if value > (now or timezone.now()) + CLOCK_SKEW:
+def require_not_future(
+    value: datetime, field: str, *, now: datetime | None = None, tolerance: timedelta = CLOCK_SKEW
+) -> None:
+    if value > (now or timezone.now()) + tolerance:
         raise DomainError(
             f"{field} is in the future.", errors={field: ["Must not be in the future."]}
         )

@@ -338,6 +338,15 @@ def programme_pause_for_red_flag(*, programme: Programme, note: str) -> Programm
     )
 
 
+def programme_pause_for_red_flag_of(*, patient_id: int, note: str) -> Programme | None:
+    """A red flag pauses the patient's active programme, whichever version was logged (or
+    none: a symptom can be reported without any session)."""
+    active = Programme.objects.filter(patient_id=patient_id, status=ProgrammeStatus.ACTIVE).first()
+    if active is None:
+        return None
+    return programme_pause_for_red_flag(programme=active, note=note)
+
+
 @transaction.atomic
 def programme_complete(*, programme: Programme, by: User, note: str = "") -> Programme:
     programme = _locked(programme)

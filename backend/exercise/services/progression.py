@@ -46,6 +46,8 @@ def _session_qualifies(session: SessionLog) -> tuple[bool, dict[str, Any]]:
         "pain_before": session.pain_before,
         "pain_after": session.pain_after,
     }
+    if session.symptoms or session.symptoms_reported:
+        return False, evidence  # a log with any symptom never counts (DOMAIN.md 7)
     if session.completion != Completion.FULL or session.effort_value is None:
         return False, evidence
     if session.effort_value > PROGRESSION_MAX_EFFORT[session.effort_scale]:
@@ -159,6 +161,14 @@ def progression_evaluate(
     if proposals:
         _tell_physiotherapists(session, len(proposals))
     return proposals
+
+
+def proposals_close_for_red_flag(*, patient_id: int) -> int:
+    """A red flag closes every open proposal of the patient: progressing is off the table
+    until a clinician has reviewed them."""
+    return ProgressionProposal.objects.filter(
+        programme__patient_id=patient_id, status=ProposalStatus.OPEN
+    ).update(status=ProposalStatus.CLOSED, decided_at=timezone.now())
 
 
 def _tell_physiotherapists(session: SessionLog, count: int) -> None:

@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from backend.accounts.models import PatientProfile, Role, User
 from backend.alerts.services.decline import decline_check_request
-from backend.alerts.services.symptoms import symptom_alerts_raise
 from backend.core.errors import DomainError
 from backend.exercise.codes import SCALE_RANGES
 from backend.exercise.models import (
@@ -24,8 +23,17 @@ from backend.exercise.models import (
 )
 from backend.exercise.services.common import ANY_CLINICIAN, require_not_future
 from backend.exercise.services.progression import progression_evaluate
+from backend.symptoms.models import ReportSource
+from backend.symptoms.services import (
+    ReportOutcome,
+    reported_from,
+    symptom_report_record,
+)
 
 EDIT_WINDOW = timedelta(hours=24)
+# A phone clock a few minutes fast must not cost a log: a log ending up to this far in the
+# future is stored as sent, with how far ahead it was (issue: time tolerance).
+FUTURE_TOLERANCE = timedelta(minutes=15)
 SESSION_FIELDS = (
     "started_at",
     "ended_at",
@@ -53,6 +61,7 @@ RESULT_FIELDS = (
 class Recorded:
     session: SessionLog
     created: bool
+    symptoms: ReportOutcome | None = None  # what this request's symptoms stored and raised
 
 
 def _check(
@@ -66,7 +75,7 @@ def _check(
     now = timezone.now()
     for name in ("started_at", "ended_at"):
         try:
-            require_not_future(data[name], name, now=now)
+            require_not_future(data[name], name, now=now, tolerance=FUTURE_TOLERANCE)
         except DomainError as error:
             errors.update(error.errors or {})
     if ended <= started:
@@ -152,9 +161,10 @@ def session_log_record(*, by: User, patient: PatientProfile, data: dict[str, Any
     also when two uploads race (the unique constraint decides, the loser reads the winner)."""
     existing = _stored(patient, data["client_id"])
     if existing is not None:
-        return Recorded(existing, created=False)
+        return _replayed(by, patient, existing, data)
     version, items = _version_with_items(patient, data["version"])
     _check(data, patient, version, items)
+    ahead = (data["ended_at"] - timezone.now()).total_seconds()
     try:
         with transaction.atomic():
             session = SessionLog.objects.create(
@@ -165,19 +175,51 @@ def session_log_record(*, by: User, patient: PatientProfile, data: dict[str, Any
                 programme_status_at_log=version.programme.status,
                 recorded_by=by,
                 supervised=by.role in ANY_CLINICIAN,
+                clock_ahead_seconds=round(ahead) if ahead > 0 else None,
                 **{name: data[name] for name in SESSION_FIELDS if data.get(name) is not None},
             )
             _write_results(session, data.get("results", []), items)
+            symptoms = _report_symptoms(by, patient, session, data, ReportSource.SESSION)
             progression_evaluate(session=session, items=items)
-            # Red flags: the alert rows exist before the response is sent (DOMAIN.md 5).
-            symptom_alerts_raise(session=session)
             decline_check_request(patient_id=session.patient_id)
     except IntegrityError:
         existing = _stored(patient, data["client_id"])
         if existing is None:
             raise
+        return _replayed(by, patient, existing, data)
+    return Recorded(session, created=True, symptoms=symptoms)
+
+
+def _report_symptoms(
+    by: User, patient: PatientProfile, session: SessionLog, data: dict[str, Any], source: str
+) -> ReportOutcome | None:
+    """Red flags first: the report and its alerts exist before the response is sent, and
+    before progression is weighed (DOMAIN.md 5 and 7)."""
+    reported = reported_from({**data, "note": data.get("note") or ""})
+    if not reported.anything:
+        return None
+    return symptom_report_record(
+        by=by,
+        patient=patient,
+        reported=reported,
+        source=source,
+        session=session,
+        log_client_id=session.client_id,
+        reported_at=session.ended_at,
+    )
+
+
+def _replayed(
+    by: User, patient: PatientProfile, existing: SessionLog, data: dict[str, Any]
+) -> Recorded:
+    """A replay returns the stored log unchanged, but symptoms it adds are stored and alerted
+    (the phone may have ticked them after the first upload got lost). A plain retry, the
+    common case, costs no query for this."""
+    same = all(data.get(name) == getattr(existing, name) for name in ("pain_before", "pain_after"))
+    if same and set(data.get("symptoms") or []) <= set(existing.symptoms):
         return Recorded(existing, created=False)
-    return Recorded(session, created=True)
+    symptoms = _report_symptoms(by, patient, existing, data, ReportSource.FOLLOW_UP)
+    return Recorded(existing, created=False, symptoms=symptoms)
 
 
 def _stored(patient: PatientProfile, client_id: Any) -> SessionLog | None:
@@ -245,6 +287,9 @@ def session_log_update(*, session: SessionLog, by: User, changes: dict[str, Any]
     SessionLogRevision.objects.create(
         session=session, previous=previous, revised_by=by, action="edit"
     )
+    # A symptom added in a correction is as urgent as one in a new log; only new ones alert
+    # (compared with the log as it was, so this runs before the changes are applied).
+    _report_symptoms(by, session.patient, session, {**merged, **changes}, ReportSource.FOLLOW_UP)
     for name in SESSION_FIELDS:
         if name in changes:
             setattr(session, name, changes[name])
@@ -252,8 +297,6 @@ def session_log_update(*, session: SessionLog, by: User, changes: dict[str, Any]
     if "results" in changes:
         session.results.all().delete()
         _write_results(session, changes["results"], items)
-    # A symptom added in a correction is as urgent as one in a new log (one alert per tier).
-    symptom_alerts_raise(session=session)
     decline_check_request(patient_id=session.patient_id)
     return session
 
