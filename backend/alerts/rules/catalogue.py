@@ -11,7 +11,7 @@ A-1 and A-4 (consent and quiet hours respected)."""
 from __future__ import annotations
 
 from backend.alerts.models import Urgency
-from backend.alerts.rules.schema import Audience, Param, ParamType, Rule, Status
+from backend.alerts.rules.schema import Audience, Kind, Param, ParamType, Rule, Status
 
 ADHERENCE = "backend.alerts.services.adherence"
 REMINDERS = "backend.alerts.services.reminders"
@@ -53,6 +53,7 @@ RULES_IN_ORDER: tuple[Rule, ...] = (
         Urgency.INFO,
         (Audience.PATIENT,),
         implemented_in=(REMINDERS, MODELS),
+        kind=Kind.REMINDER,
     ),
     Rule(
         "R-1",
@@ -64,6 +65,7 @@ RULES_IN_ORDER: tuple[Rule, ...] = (
         Urgency.INFO,
         (Audience.PATIENT,),
         implemented_in=(REMINDERS, MODELS),
+        kind=Kind.REMINDER,
     ),
     Rule(
         "R-2",
@@ -75,6 +77,7 @@ RULES_IN_ORDER: tuple[Rule, ...] = (
         Urgency.INFO,
         (Audience.PATIENT,),
         implemented_in=(REMINDERS, MODELS),
+        kind=Kind.REMINDER,
     ),
     Rule(
         "A-1",
@@ -88,6 +91,7 @@ RULES_IN_ORDER: tuple[Rule, ...] = (
         (Audience.PATIENT,),
         may_disable=True,
         implemented_in=(ADHERENCE,),
+        kind=Kind.ADVICE,
     ),
     Rule(
         "A-2",
@@ -176,6 +180,7 @@ RULES_IN_ORDER: tuple[Rule, ...] = (
         Urgency.INFO,
         (),
         implemented_in=(ADHERENCE, REMINDERS),
+        kind=Kind.SUPPRESSION,
     ),
     # --- Exercise prescription (DOMAIN.md 3) ---------------------------------------------
     Rule(
@@ -190,6 +195,7 @@ RULES_IN_ORDER: tuple[Rule, ...] = (
         Urgency.INFO,
         (Audience.PHYSIO,),
         implemented_in=(PROGRESSION,),
+        kind=Kind.PROPOSAL,
     ),
     # --- Function decline (DOMAIN.md 2) ----------------------------------------------------
     Rule(
@@ -594,6 +600,7 @@ RULES_IN_ORDER: tuple[Rule, ...] = (
             ),
         ),
         implemented_in=(REMINDERS,),
+        kind=Kind.REMINDER,
     ),
 )
 

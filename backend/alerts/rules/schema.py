@@ -32,6 +32,18 @@ class Audience:
     ALL = (TEAM, PHYSIO, PHYSIO_AND_NURSE, PATIENT)
 
 
+class Kind:
+    """What a rule produces when it fires."""
+
+    ALERT = "alert"  # an alert for the care team (the only kind with alert rows)
+    ADVICE = "advice"  # a message to the patient about their week
+    REMINDER = "reminder"  # a reminder to the patient
+    PROPOSAL = "proposal"  # a proposal for the physiotherapist to accept
+    SUPPRESSION = "suppression"  # silences other rules
+
+    ALL = (ALERT, ADVICE, REMINDER, PROPOSAL, SUPPRESSION)
+
+
 class ParamType:
     INTEGER = "integer"
     NUMBER = "number"
@@ -127,11 +139,13 @@ class Rule:
     may_disable: bool = False
     safety_critical: bool = False
     implemented_in: tuple[str, ...] = ()  # modules that run it (docs and the consistency test)
+    kind: str = Kind.ALERT
     defaults: dict[str, Any] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         problems = [
             *([] if self.status in Status.ALL else ["status"]),
+            *([] if self.kind in Kind.ALL else ["kind"]),
             *([] if self.urgency in Urgency.values else ["urgency"]),
             *([] if set(self.audience) <= set(Audience.ALL) else ["audience"]),
             *(
