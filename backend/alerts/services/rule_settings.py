@@ -48,7 +48,7 @@ def rule_settings_errors(changes: Any) -> dict[str, list[str]]:
         rule = RULES.get(rule_id)
         if rule is None:
             errors[f"rules.{rule_id}"] = ["Unknown rule."]
-        elif not rule.configurable:
+        elif not rule.configurable and not rule.safety_critical:
             errors[f"rules.{rule_id}"] = [f"{rule_id} has no settings to change."]
         else:
             for key, messages in rule.setting_errors(values).items():
