@@ -238,6 +238,9 @@ def test_a_change_is_audited_with_who_when_and_old_and_new_values(
             {"FD-2": {"below": 5}}, "rules.FD-2.below", "between", id="safety-threshold-too-low"
         ),
         pytest.param(
+            {"FD-1": {"drop_points": 10**400}}, "rules.FD-1.drop_points", "between", id="huge"
+        ),
+        pytest.param(
             {"FD-5": {"single_rise": 0.8}}, "rules.FD-5.single_rise", "multiple", id="off-step"
         ),
         pytest.param(

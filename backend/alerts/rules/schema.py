@@ -107,7 +107,7 @@ def _is_int(value: Any) -> bool:
 def _is_number(value: Any) -> bool:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return False
-    return math.isfinite(value)
+    return isinstance(value, int) or math.isfinite(value)  # a huge int overflows a float
 
 
 def _multiple_of(value: float, step: float) -> bool:
