@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
 .PHONY: run test install migrate seed lint typecheck migrations-check schema schema-check \
-        check-deploy fuzz audit bench bench-quick chaos ci clean
+        rules-doc rules-doc-check check-deploy fuzz audit bench bench-quick chaos ci clean
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -62,6 +62,20 @@ schema-check: $(STAMP)
 	else echo "openapi.yaml is stale: run 'make schema' and commit it"; rm -f $$tmp; exit 1; fi; \
 	rm -f $$tmp
 
+## rules-doc: docs/rules.md from the rule catalogue (backend/alerts/rules/catalogue.py).
+rules-doc: $(STAMP)
+	env -u DATABASE_URL DJANGO_SETTINGS_MODULE=config.settings_test $(BIN)/python manage.py rules_doc \
+		--file docs/rules.md
+
+## rules-doc-check: fails when the committed docs/rules.md differs from the catalogue.
+rules-doc-check: $(STAMP)
+	@tmp=$$(mktemp); \
+	env -u DATABASE_URL DJANGO_SETTINGS_MODULE=config.settings_test $(BIN)/python manage.py rules_doc \
+		--file $$tmp && \
+	if diff -u docs/rules.md $$tmp; then echo "docs/rules.md is up to date"; \
+	else echo "docs/rules.md is stale: run 'make rules-doc' and commit it"; rm -f $$tmp; exit 1; fi; \
+	rm -f $$tmp
+
 ## check-deploy: Django's deployment checklist with production-like variables.
 check-deploy: $(STAMP)
 	DJANGO_DEBUG=0 DJANGO_SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') \
@@ -92,7 +106,7 @@ chaos: $(STAMP)
 	@command -v redis-server >/dev/null || (echo "make chaos starts its own redis-server: install it"; exit 1)
 	$(BIN)/python -m bench.chaos $(CHAOS_ARGS)
 
-ci: test lint typecheck migrations-check schema-check check-deploy audit
+ci: test lint typecheck migrations-check schema-check rules-doc-check check-deploy audit
 
 clean:
 	rm -rf $(VENV) .run db.sqlite3 db.sqlite3-* staticfiles .pytest_cache .mypy_cache .ruff_cache

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
@@ -11,17 +12,26 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.accounts.apis import current_user
+from backend.accounts.models import PatientProfile
 from backend.alerts import selectors
 from backend.alerts.models import Alert, AlertStatus, Notification, Urgency
-from backend.alerts.rules import RULES
-from backend.alerts.serializers import AlertOutput, NotificationOutput, ResolveInput
-from backend.alerts.services import alerting
+from backend.alerts.rules import RULES, RULES_IN_ORDER
+from backend.alerts.serializers import (
+    AlertOutput,
+    NotificationOutput,
+    ResolveInput,
+    RuleOutput,
+    RuleSettingsInput,
+    RuleSettingsOutput,
+)
+from backend.alerts.services import alerting, rule_settings
 from backend.alerts.services import notifications as services
 from backend.audit.mixins import RecordsPageReads
 from backend.audit.models import Action, Resource
 from backend.audit.services import record_access
 from backend.core.filters import IdFilter
 from backend.core.idempotency import idempotent
+from backend.core.serializers import ErrorSerializer
 
 
 class NotificationFilter(filters.FilterSet):
@@ -112,3 +122,50 @@ class AlertResolveApi(APIView):
         alerting.alert_resolve(alert=alert, by=viewer, note=data.validated_data["note"])
         record_access(request, Action.RESOLVE, Resource.ALERT, [alert])
         return Response(AlertOutput(selectors.alerts_visible_to(viewer).get(pk=alert_id)).data)
+
+
+@extend_schema(tags=["rules"], responses={200: RuleOutput(many=True)})
+class RuleCatalogueApi(APIView):
+    def get(self, request: Request) -> Response:
+        """Every rule of the catalogue: id, version, basis, urgency, audience, parameters."""
+        return Response(RuleOutput(RULES_IN_ORDER, many=True).data)
+
+
+@extend_schema(tags=["rules"])
+class PatientRuleSettingsApi(APIView):
+    @extend_schema(responses={200: RuleSettingsOutput, 403: ErrorSerializer})
+    def get(self, request: Request, patient_id: int) -> Response:
+        """The patient's settings of every configurable rule: in force, defaults, overridden."""
+        patient = selectors.patient_for_rule_settings(
+            viewer=current_user(request), patient_id=patient_id
+        )
+        record_access(request, Action.READ, Resource.RULE_SETTINGS, [patient])
+        return Response(_settings_body(patient))
+
+    @extend_schema(
+        request=RuleSettingsInput, responses={200: RuleSettingsOutput, 403: ErrorSerializer}
+    )
+    @transaction.atomic  # the change and its audit event commit together
+    def put(self, request: Request, patient_id: int) -> Response:
+        """Set the named rules' settings for the patient (all or nothing; safe to repeat)."""
+        viewer = current_user(request)
+        patient = selectors.patient_for_rule_settings(viewer=viewer, patient_id=patient_id)
+        data = RuleSettingsInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        changed = rule_settings.rule_settings_update(
+            patient=patient, by=viewer, changes=data.validated_data["rules"]
+        )
+        if changed.changes:
+            record_access(
+                request,
+                Action.UPDATE,
+                Resource.RULE_SETTINGS,
+                [patient],
+                changes=changed.changes,
+            )
+        return Response(_settings_body(patient))
+
+
+def _settings_body(patient: PatientProfile) -> Any:
+    body = {"patient": patient.pk, "rules": selectors.rule_settings_of(patient=patient)}
+    return RuleSettingsOutput(body).data

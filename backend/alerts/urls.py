@@ -10,6 +10,12 @@ urlpatterns = [
         name="alert-acknowledge",
     ),
     path("alerts/<id:alert_id>/resolve/", apis.AlertResolveApi.as_view(), name="alert-resolve"),
+    path("rules/", apis.RuleCatalogueApi.as_view(), name="rules"),
+    path(
+        "patients/<id:patient_id>/rule-settings/",
+        apis.PatientRuleSettingsApi.as_view(),
+        name="rule-settings",
+    ),
     path("notifications/", apis.NotificationListApi.as_view(), name="notifications"),
     path(
         "notifications/<id:notification_id>/read/",

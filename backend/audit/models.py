@@ -42,6 +42,7 @@ class Resource(models.TextChoices):
     ASSESSMENT = "assessment", "Assessment"
     ALERT = "alert", "Alert"
     NOTIFICATION = "notification", "Notification"
+    RULE_SETTINGS = "rule_settings", "Rule settings (id: the patient's)"
     SYMPTOM_REPORT = "symptom_report", "Symptom report"
 
 
@@ -93,6 +94,11 @@ class AccessEvent(models.Model):
     resource_id = models.BigIntegerField(null=True, blank=True)
     request_id = models.CharField(max_length=64, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
+    changes = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="For a change of settings: the old and new value of each one changed.",
+    )
 
     objects = AccessEventQuerySet.as_manager()
 

@@ -20,6 +20,10 @@ class AuditEventOutput(serializers.ModelSerializer):
     """One audit event as an organisation admin sees it."""
 
     actor_name = serializers.CharField(source="actor.display_name")
+    changes = serializers.JSONField(
+        allow_null=True,
+        help_text="For a change of settings: {setting: {old, new}}; null otherwise.",
+    )
 
     class Meta:
         model = AccessEvent
@@ -35,6 +39,7 @@ class AuditEventOutput(serializers.ModelSerializer):
             "resource_id",
             "request_id",
             "ip",
+            "changes",
         ]
 
 

@@ -47,11 +47,13 @@ def record_access(
     *,
     patient_of: Callable[[Any], int | None] = patient_id_of,
     actor: User | None = None,
+    changes: dict[str, Any] | None = None,
 ) -> None:
     """Records `action` on each object (its `pk` is the resource id) in one INSERT.
 
     `patient_of` says whose record each object is (default: `patient_id_of`); `actor` is for
-    the rare request that has no signed-in user yet (account activation).
+    the rare request that has no signed-in user yet (account activation); `changes` the old
+    and new values a change of settings made (rule settings), stored with the event.
     """
     who = actor if actor is not None else getattr(request, "user", None)
     if not isinstance(who, User):
@@ -73,6 +75,7 @@ def record_access(
             resource_id=getattr(obj, "pk", None),
             request_id="" if request_id == "-" else request_id,
             ip=ip,
+            changes=changes,
         )
         for obj in objects
     ]

@@ -16,7 +16,7 @@ from backend.accounts.serializers import (
     StrictSerializer,
     WeekdaysField,
 )
-from backend.alerts.serializers import WeeklyAdherenceOutput
+from backend.alerts.serializers import RuleSettingOutput, WeeklyAdherenceOutput
 from backend.core.serializers import IdField
 from backend.core.validators import plausible_date
 from backend.exercise.codes import (
@@ -592,6 +592,12 @@ class PatientSummaryOutput(serializers.Serializer):
     )
     sessions = SessionPointOutput(many=True, help_text="Pain, fatigue and effort per session.")
     assessments = SeriesOutput(many=True)
+    rule_overrides = RuleSettingOutput(
+        many=True,
+        allow_null=True,
+        help_text="Rules whose settings differ from the defaults for this patient (GET "
+        "/patients/{id}/rule-settings/ has them all); null for the patient side.",
+    )
 
 
 class PatientOverviewOutput(PatientOutput):

@@ -17,15 +17,22 @@ from django.utils import timezone
 
 from backend.accounts.models import PatientProfile, User
 from backend.alerts.models import Alert
-from backend.alerts.rules import overrides_for, params
+from backend.alerts.rules import RULES, overrides_for, params
 from backend.exercise.codes import SAFETY_MESSAGES, Symptom, SymptomTier, highest_tier
 from backend.exercise.models import SessionLog
 from backend.symptoms.models import ReportSource, SymptomReport
 
+
+def _lowest_allowed(name: str) -> float:
+    (param,) = [p for p in RULES["SYM-2"].parameters if p.name == name]
+    assert param.minimum is not None  # noqa: S101  # the catalogue bounds both thresholds
+    return param.minimum
+
+
 # The lowest thresholds SYM-2's settings allow (backend.alerts.rules): below both, pain
-# scores cannot be a symptom for any patient.
-PAIN_AFTER_FLOOR = 5
-PAIN_RISE_FLOOR = 2
+# scores cannot be a symptom for any patient, and no setting need be read.
+PAIN_AFTER_FLOOR = _lowest_allowed("pain_after_at_least")
+PAIN_RISE_FLOOR = _lowest_allowed("pain_rise_at_least")
 
 
 @dataclass(frozen=True)

@@ -791,15 +791,28 @@ def test_override_of_fd1_drop_points_changes_the_outcome(
 
 def test_override_disabling_a_rule_silences_it(world: World) -> None:
     # given
+    override(world, "FD-1", enabled=False)
+    clinic(world, "CMAS", 44, ago(days=60))
+    clinic(world, "CMAS", 40, ago(days=1))
+
+    # when
+    evaluate(world)
+
+    # then
+    assert raised(world, "FD-1") == []
+    assert alert_notifications() == 0
+
+
+def test_a_stored_override_cannot_switch_off_a_safety_critical_rule(world: World) -> None:
+    # given: FD-2 is safety-critical (DOMAIN.md 7), yet a row says enabled: false
     override(world, "FD-2", enabled=False)
     clinic(world, "CMAS", 10, ago(days=1))
 
     # when
     evaluate(world)
 
-    # then
-    assert raised(world, "FD-2") == []
-    assert alert_notifications() == 0
+    # then: the rule still fires
+    assert len(raised(world, "FD-2")) == 1
 
 
 def test_override_of_urgency_is_used_by_the_alert(world: World) -> None:

@@ -82,6 +82,7 @@ def test_an_org_admin_sees_their_organisations_events_newest_first(world, trail,
         "resource_id": world.patient.pk,
         "request_id": "req-1",
         "ip": "192.0.2.1",
+        "changes": None,
     }
 
 

@@ -25,7 +25,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from backend.accounts.models import CareTeamMembership, PatientProfile, PushDevice, User
 from backend.accounts.serializers import StrictSerializer
-from backend.alerts.models import Alert
+from backend.alerts.models import Alert, RuleOverride
 from backend.exercise.models import (
     Assessment,
     Exercise,
@@ -248,6 +248,12 @@ WRITES: dict[tuple[str, str], Write] = {
             "escalated_at",
         ],
         lambda c: _row(Alert, c.alert.pk),
+    ),
+    ("PUT", "/api/v1/patients/{patient_id}/rule-settings/"): Write(
+        lambda w: w.physio,
+        lambda c: {"rules": {"FD-1": {"drop_points": 4}}},
+        ["patient", "set_by", "updated_at", "rule_id", "parameters"],
+        lambda c: list(RuleOverride.objects.values_list("rule_id", "parameters")),
     ),
     ("POST", "/api/v1/auth/activate/"): Write(
         lambda w: None,  # type: ignore[arg-type,return-value]  # anonymous

@@ -323,6 +323,10 @@ def pause_body(s: Subjects) -> dict[str, Any]:
     return {"reason": "flare", "note": "Rest until the flare settles"}
 
 
+def rule_settings_body(s: Subjects) -> dict[str, Any]:
+    return {"rules": {"FD-1": {"drop_points": 4}}}
+
+
 def note_body(s: Subjects) -> dict[str, Any]:
     return {"note": "Goals met"}
 
@@ -488,6 +492,12 @@ MATRIX: dict[tuple[str, str], Row] = {
         (AUTH, HIDE, HIDE, HIDE, HIDE, OK,   OK,   OK,   HIDE, HIDE, HIDE)),
     ("alert-resolve", "POST"): Row(
         (AUTH, HIDE, HIDE, HIDE, HIDE, OK,   OK,   OK,   HIDE, HIDE, HIDE), resolve_body),
+    # The rule catalogue is no patient data; a patient's rule settings are the care team's.
+    ("rules", "GET"): Row(SIGNED_IN),
+    ("rule-settings", "GET"): Row(
+        (AUTH, DENY, HIDE, DENY, HIDE, OK,   OK,   OK,   HIDE, HIDE, HIDE)),
+    ("rule-settings", "PUT"): Row(
+        (AUTH, DENY, HIDE, DENY, HIDE, OK,   OK,   OK,   HIDE, HIDE, HIDE), rule_settings_body),
     ("notifications", "GET"): Row(SIGNED_IN),
     # The patient's inbox is the patient's alone.
     ("notification-read", "POST"): Row(

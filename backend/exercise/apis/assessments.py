@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from backend.accounts.apis import PatientListCreateApi, current_user
 from backend.accounts.selectors import patient_get
-from backend.alerts.selectors import weekly_adherence_of
+from backend.alerts.selectors import rule_settings_changed_of, weekly_adherence_of
 from backend.audit.mixins import RecordsPageReads
 from backend.audit.models import Action, Resource
 from backend.audit.services import record_access
@@ -103,7 +103,8 @@ class PatientOverviewApi(PatientListCreateApi):
 class PatientSummaryApi(APIView):
     def get(self, request: Request, patient_id: int) -> Response:
         """Weekly sessions for the last 12 local weeks, pain and effort trend, assessments."""
-        patient = patient_get(viewer=current_user(request), patient_id=patient_id)
+        viewer = current_user(request)
+        patient = patient_get(viewer=viewer, patient_id=patient_id)
         record_access(request, Action.READ, Resource.PATIENT_SUMMARY, [patient])
         now = timezone.now()
         activity = selectors.patient_activity([patient], now=now)[patient.pk]
@@ -115,5 +116,8 @@ class PatientSummaryApi(APIView):
             "adherence": weekly_adherence_of(patient),
             "sessions": selectors.session_trend(patient, now=now),
             "assessments": selectors.assessment_trend(patient),
+            "rule_overrides": (
+                rule_settings_changed_of(patient=patient) if viewer.is_clinician else None
+            ),
         }
         return Response(PatientSummaryOutput(body).data)

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from backend.accounts.models import CareTeamMembership, CareTeamRole, User
 from backend.alerts.models import NotificationKind
+from backend.alerts.rules import RULES
 from backend.alerts.services.notifications import Message, notifications_send
 from backend.core.errors import DomainError
 from backend.exercise.codes import PROGRESSION_MAX_EFFORT, Completion, LoadUnit
@@ -28,7 +29,7 @@ from backend.exercise.models import (
 from backend.exercise.services.common import PHYSIO_ONLY, require_care_team
 from backend.exercise.services.programmes import programme_revise, version_content
 
-RULE = {"id": "PROG-1", "version": 1}
+RULE = {"id": "PROG-1", "version": RULES["PROG-1"].version}  # evidence of every proposal
 SESSIONS_NEEDED = 2
 MAX_PAIN_RISE = 2  # a rise of this many points or more disqualifies a session
 LOAD_STEP = Decimal("0.075")  # +5-10 %: propose the middle, rounded to 0.5 kg
