@@ -243,6 +243,9 @@ def test_a2_urgency_grows_to_urgent_at_four_consecutive_weeks(world, library):
     assert by_week[W47].urgency == "urgent"
     assert by_week[W47].evidence["consecutive_below"] == 4
     assert _row(patient, W47).consecutive_below == 4
+    # routine weeks go to the physiotherapist; the urgent one reaches the nurse at once too
+    assert _notified(by_week[W46]) == {world.physio}
+    assert _notified(by_week[W47]) == {world.physio, world.nurse}
 
 
 @pytest.mark.parametrize(

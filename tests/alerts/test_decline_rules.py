@@ -248,7 +248,7 @@ def test_fd2_cmas_below_15_is_urgent(world: World) -> None:
     assert "15" in alert.reason
     assert value(alert.evidence["latest"]) == 14
     assert alert.evidence["thresholds"]["below"] == 15
-    assert notified(alert) == {world.physio.pk}
+    assert notified(alert) == {world.physio.pk, world.nurse.pk}  # urgent: DOMAIN.md 7
 
 
 def test_fd2_cmas_of_exactly_15_does_not_fire(world: World) -> None:
@@ -344,7 +344,7 @@ def test_fd4_mmt8_below_30_of_80_is_urgent(world: World, score: int, max_score: 
     assert value(alert.evidence["latest"]) == score
     assert alert.evidence["max_score"] == max_score
     assert alert.evidence["thresholds"]["below_of_80"] == 30
-    assert notified(alert) == {world.physio.pk}
+    assert notified(alert) == {world.physio.pk, world.nurse.pk}  # urgent: DOMAIN.md 7
 
 
 @pytest.mark.parametrize(
@@ -815,6 +815,24 @@ def test_override_of_urgency_is_used_by_the_alert(world: World) -> None:
     alert = only_alert(world, "FD-1")
     assert alert.urgency == "urgent"
     assert alert.evidence["thresholds"]["drop_points"] == 3
+    # an urgent alert reaches the nurse at once, never only through escalation (DOMAIN.md 7)
+    assert notified(alert) == {world.physio.pk, world.nurse.pk}
+
+
+def test_an_urgent_rule_made_routine_by_an_override_still_reaches_the_nurse(
+    world: World,
+) -> None:
+    # given: FD-2 is safety-critical; a clinician lowered its urgency for this patient
+    override(world, "FD-2", urgency="routine")
+    clinic(world, "CMAS", 14, ago(days=1))
+
+    # when
+    evaluate(world)
+
+    # then
+    alert = only_alert(world, "FD-2")
+    assert alert.urgency == "routine"
+    assert notified(alert) == {world.physio.pk, world.nurse.pk}
 
 
 def test_override_of_another_patient_does_not_change_this_one(world: World) -> None:
@@ -904,10 +922,11 @@ def test_a_new_lower_value_after_an_alert_raises_a_new_alert_for_its_own_period(
 # --- What the care team sees -------------------------------------------------------------------
 
 
-def test_physio_sees_the_decline_alert_and_its_notification_the_nurse_no_notification(
+def test_the_nurse_is_notified_of_an_urgent_decline_but_not_of_a_routine_one(
     world: World, client_for: Callable[[User], APIClient]
 ) -> None:
-    # given
+    # given: CMAS 44 then 14: FD-1 (routine, a fall of 30 points) and FD-2 (urgent, below 15)
+    clinic(world, "CMAS", 44, ago(days=60))
     clinic(world, "CMAS", 14, ago(days=1))
     evaluate(world)
     physio, nurse = client_for(world.physio), client_for(world.nurse)
@@ -923,5 +942,6 @@ def test_physio_sees_the_decline_alert_and_its_notification_the_nurse_no_notific
     assert shown["rule_id"] == "FD-2"
     assert shown["urgency"] == "urgent"
     assert "CMAS 14" in shown["reason"]
-    assert len(physio_inbox.json()["results"]) == 1
-    assert nurse_inbox.json()["results"] == []
+    assert len(physio_inbox.json()["results"]) == 2
+    [to_nurse] = nurse_inbox.json()["results"]
+    assert "FD-2" in to_nurse["title"]

@@ -118,6 +118,7 @@ def fd2(patient_id: int, rule: Params, series: dict[tuple[str, str], Series]) ->
             f"CMAS {_num(latest.value)} is below {rule['below']} "
             "(severe disability, SHARE high-risk).",
             {},
+            Audience.PHYSIO_AND_NURSE,  # urgent (DOMAIN.md 7), whatever the override says
         )
     return None
 
@@ -139,6 +140,7 @@ def fd4(patient_id: int, rule: Params, series: dict[tuple[str, str], Series]) ->
             latest,
             f"MMT8 {_num(latest.value)}/{maximum} is below {_num(threshold)} (SHARE high-risk).",
             {"max_score": maximum},
+            Audience.PHYSIO_AND_NURSE,  # urgent (DOMAIN.md 7), whatever the override says
         )
     return None
 
