@@ -237,7 +237,9 @@ def _evaluate_batch(
                 )
             )
     WeeklyAdherence.objects.bulk_create(rows, ignore_conflicts=True)
-    findings += decline_findings(patient_ids=ids, now=now)
+    findings += decline_findings(
+        patient_ids=ids, now=now, zones={p.pk: p.timezone for p in patients}
+    )
     alerts = alerts_raise(findings)
     notifications_send_many(advice)
     return BatchResult(evaluated=len(rows), alerts=len(alerts))
