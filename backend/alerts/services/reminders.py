@@ -68,6 +68,19 @@ def in_quiet_hours(moment: time, start: time, end: time) -> bool:
     return moment >= start or moment < end  # quiet hours across midnight
 
 
+def quiet_until(patient: PatientProfile, at: datetime) -> datetime | None:
+    """When `at` falls in the patient's quiet hours, the moment they end; otherwise None.
+    A message to the patient that is not tied to a time of its own (the weekly advice)
+    waits until then; a reminder whose time is quiet is skipped instead (_quiet)."""
+    start, end = patient.quiet_hours_start, patient.quiet_hours_end
+    zone = ZoneInfo(patient.timezone)
+    local = at.astimezone(zone)
+    if not in_quiet_hours(local.time(), start, end):
+        return None
+    day = local.date() if local.time() < end else local.date() + timedelta(days=1)
+    return datetime.combine(day, end, tzinfo=zone)
+
+
 def _quiet(d: Due) -> bool:
     """Neither the planned time nor the moment of sending (a late run) may be quiet."""
     start, end = d.patient.quiet_hours_start, d.patient.quiet_hours_end
