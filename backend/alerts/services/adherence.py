@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from functools import partial
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
 from django.db.models import Max
 
 from backend.accounts.models import PatientProfile
@@ -20,6 +20,7 @@ from backend.alerts.models import NotificationKind, WeeklyAdherence
 from backend.alerts.rules import overrides_for, params
 from backend.alerts.services.alerting import Audience, Finding, alerts_raise
 from backend.alerts.services.decline import decline_findings
+from backend.alerts.services.isolation import isolate_failures, patient_isolated
 from backend.alerts.services.notifications import Message, Outgoing, notifications_send_many
 from backend.alerts.services.reminders import quiet_until
 from backend.exercise.models import ProgrammeStatus
@@ -42,6 +43,7 @@ CATCH_UP_WEEKS = 8  # after an outage, ended weeks up to this many back are eval
 class BatchResult:
     evaluated: int
     alerts: int
+    failed_patients: int = 0  # patients whose evaluation raised: logged, skipped this run
 
 
 def _weeks(count: int) -> str:
@@ -282,11 +284,11 @@ def _evaluate_batch(
     return BatchResult(evaluated=len(rows), alerts=len(alerts))
 
 
-def _batches(patients: Iterator[PatientProfile]) -> Iterator[list[PatientProfile]]:
+def _batches(patients: Iterator[PatientProfile], batch_size: int) -> Iterator[list[PatientProfile]]:
     batch: list[PatientProfile] = []
     for patient in patients:
         batch.append(patient)
-        if len(batch) == BATCH_SIZE:
+        if len(batch) == batch_size:
             yield batch
             batch = []
     if batch:
@@ -294,12 +296,16 @@ def _batches(patients: Iterator[PatientProfile]) -> Iterator[list[PatientProfile
 
 
 def _weeks_due(
-    batch: list[PatientProfile], now: datetime, week_start: date | None
+    batch: list[PatientProfile], now: datetime, week_start: date | None, failed: set[int]
 ) -> list[dict[int, date]]:
     """The weeks to evaluate for a batch, oldest first (so consecutive weeks chain). With an
     explicit week, that week; otherwise each patient's ended weeks since their last evaluated
-    one, up to CATCH_UP_WEEKS, so a job that was down for a while misses none."""
-    zones = {p.pk: ZoneInfo(p.timezone) for p in batch}
+    one, up to CATCH_UP_WEEKS, so a job that was down for a while misses none. A patient whose
+    stored time zone is not one is left out (and in `failed`)."""
+    zones = {}
+    for patient in batch:
+        with patient_isolated("adherence", patient.pk, failed):
+            zones[patient.pk] = ZoneInfo(patient.timezone)
     ended = {pid: last_completed_week(now, zone) for pid, zone in zones.items()}
     if week_start is not None:
         # A week is evaluated only once it has ended in the patient's own time zone.
@@ -323,16 +329,24 @@ def _weeks_due(
 
 
 def adherence_evaluate(
-    *, now: datetime, week_start: date | None = None, patient_ids: list[int] | None = None
+    *,
+    now: datetime,
+    week_start: date | None = None,
+    patient_ids: list[int] | None = None,
+    batch_size: int | None = None,
 ) -> BatchResult:
     """Evaluates `week_start` (a Monday) for the given or all patients, or, without it, each
-    patient's ended local weeks not evaluated yet. Safe to repeat."""
+    patient's ended local weeks not evaluated yet. Safe to repeat. A patient whose evaluation
+    raises (a corrupt override) is logged and counted in `failed_patients`; the others are
+    evaluated all the same, and that patient's week is tried again on the next run."""
     patients = PatientProfile.objects.select_related("user").order_by("pk")
     if patient_ids is not None:
         patients = patients.filter(pk__in=patient_ids)
     total = BatchResult(0, 0)
-    for batch in _batches(patients.iterator(chunk_size=BATCH_SIZE)):
-        for week_of in _weeks_due(batch, now, week_start):
+    failed: set[int] = set()
+    size = batch_size or BATCH_SIZE
+    for batch in _batches(patients.iterator(chunk_size=size), size):
+        for week_of in _weeks_due(batch, now, week_start, failed):
             done = set(
                 WeeklyAdherence.objects.filter(
                     patient_id__in=week_of, week_start__in=set(week_of.values())
@@ -341,8 +355,21 @@ def adherence_evaluate(
             todo = [p for p in batch if p.pk in week_of and (p.pk, week_of[p.pk]) not in done]
             if not todo:
                 continue
-            with transaction.atomic():
-                result = _evaluate_batch(todo, week_of, now)
-            total = BatchResult(total.evaluated + result.evaluated, total.alerts + result.alerts)
-    logger.info("adherence: %d patient-weeks evaluated, %d alerts", total.evaluated, total.alerts)
+            for result in isolate_failures(
+                "adherence",
+                todo,
+                partial(_evaluate_batch, week_of=week_of, now=now),
+                lambda patient: patient.pk,
+                failed,
+            ):
+                total = BatchResult(
+                    total.evaluated + result.evaluated, total.alerts + result.alerts
+                )
+    total = BatchResult(total.evaluated, total.alerts, len(failed))
+    logger.info(
+        "adherence: %d patient-weeks evaluated, %d alerts, %d patients failed",
+        total.evaluated,
+        total.alerts,
+        total.failed_patients,
+    )
     return total

@@ -9,18 +9,20 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
 from django.utils import timezone
 
 from backend.accounts.models import PatientProfile
 from backend.alerts.models import Alert, DeclineCheck
 from backend.alerts.rules import Params, overrides_for, params
 from backend.alerts.services.alerting import Audience, Finding, alerts_raise
+from backend.alerts.services.isolation import isolate_failures
 from backend.core.enqueue import enqueue_on_commit
 from backend.exercise.measures import Measure, Setting
 from backend.exercise.models import Assessment
@@ -473,23 +475,46 @@ def decline_check_request(*, patient_id: int) -> None:
     enqueue_on_commit(evaluate_decline, patient_id)
 
 
-def decline_checks_run(*, patient_ids: list[int], now: datetime) -> list[Alert]:
-    """Evaluates, then clears the requests made up to `now` (a newer one stays for later)."""
-    with transaction.atomic():
-        alerts = decline_evaluate(patient_ids=patient_ids, now=now)
-        DeclineCheck.objects.filter(patient_id__in=patient_ids, requested_at__lte=now).delete()
+@dataclass(frozen=True)
+class DeclineRun:
+    alerts: list[Alert]
+    failed_patients: list[int]  # evaluation raised: logged, their check kept for a retry
+
+
+def _checks_run(patient_ids: list[int], now: datetime) -> list[Alert]:
+    alerts = decline_evaluate(patient_ids=patient_ids, now=now)
+    DeclineCheck.objects.filter(patient_id__in=patient_ids, requested_at__lte=now).delete()
     return alerts
 
 
-def decline_checks_sweep(*, now: datetime, batch_size: int = 500) -> int:
+def decline_checks_run(*, patient_ids: list[int], now: datetime) -> DeclineRun:
+    """Evaluates, then clears the requests made up to `now` (a newer one stays for later),
+    in one transaction for the batch. A patient whose evaluation raises is logged and keeps
+    their request; the rest of the batch is evaluated all the same."""
+    failed: set[int] = set()
+    runs = isolate_failures(
+        "decline", patient_ids, partial(_checks_run, now=now), lambda pid: pid, failed
+    )
+    return DeclineRun([alert for alerts in runs for alert in alerts], sorted(failed))
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    checked: int
+    failed_patients: int
+
+
+def decline_checks_sweep(*, now: datetime, batch_size: int = 500) -> SweepResult:
     waiting = list(
         DeclineCheck.objects.filter(requested_at__lt=now - STALE_CHECK)
         .order_by("requested_at")
         .values_list("patient_id", flat=True)[:5000]
     )
+    failed = 0
     for start in range(0, len(waiting), batch_size):
-        decline_checks_run(patient_ids=waiting[start : start + batch_size], now=now)
-    return len(waiting)
+        run = decline_checks_run(patient_ids=waiting[start : start + batch_size], now=now)
+        failed += len(run.failed_patients)
+    return SweepResult(checked=len(waiting), failed_patients=failed)
 
 
 def kidney_overdue_findings(*, patient_ids: list[int], now: datetime) -> list[Finding]:
