@@ -59,8 +59,10 @@ def isolate_failures(
     try:
         with transaction.atomic():
             return [run(items)]
-    except Exception:  # somewhere in this batch: split it to find who
-        middle = len(items) // 2
-        return isolate_failures(job, items[:middle], run, patient_id, failed) + isolate_failures(
-            job, items[middle:], run, patient_id, failed
-        )
+    except Exception:  # somewhere in this batch: split it (outside this block, so that the
+        # culprit's logged error is not chained to every enclosing batch's)
+        logger.debug("%s: a batch of %d raised; splitting it", job, len(items), exc_info=True)
+    middle = len(items) // 2
+    return isolate_failures(job, items[:middle], run, patient_id, failed) + isolate_failures(
+        job, items[middle:], run, patient_id, failed
+    )
