@@ -234,7 +234,8 @@ def reminders(patients: int) -> dict[str, float]:
     Reminder.objects.all().delete()
     Notification.objects.filter(kind="reminder").delete()
     JobCheckpoint.objects.all().delete()
-    sent, seconds, queries = _count_queries(lambda: reminders_run(at=at))
+    run, seconds, queries = _count_queries(lambda: reminders_run(at=at))
+    sent = run.sent
     return {
         "patients": PatientProfile.objects.count(),
         "due_expected": patients // 3,

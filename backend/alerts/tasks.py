@@ -47,7 +47,7 @@ def sweep_deliveries() -> int:
 @shared_task(name="alerts.run_reminders", acks_late=True, reject_on_worker_lost=True)
 def run_reminders(at: str | None = None) -> int:
     moment = datetime.fromisoformat(at) if at else timezone.now()
-    return reminders.reminders_run(at=moment)
+    return reminders.reminders_run(at=moment).sent
 
 
 @shared_task(
@@ -73,13 +73,13 @@ def escalate_alerts() -> int:
 @shared_task(name="alerts.evaluate_decline", acks_late=True, reject_on_worker_lost=True)
 def evaluate_decline(patient_id: int) -> int:
     """After a new assessment or session log of this patient (enqueued on commit)."""
-    return len(decline.decline_checks_run(patient_ids=[patient_id], now=timezone.now()))
+    return len(decline.decline_checks_run(patient_ids=[patient_id], now=timezone.now()).alerts)
 
 
 @shared_task(name="alerts.sweep_decline_checks", acks_late=True, reject_on_worker_lost=True)
 def sweep_decline_checks() -> int:
     """Every few minutes: checks whose task never ran (broker down when they were asked)."""
-    return decline.decline_checks_sweep(now=timezone.now())
+    return decline.decline_checks_sweep(now=timezone.now()).checked
 
 
 @shared_task(name="alerts.kidney_overdue", acks_late=True, reject_on_worker_lost=True)

@@ -8,6 +8,7 @@ counts 1, a partial one 0.5.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -29,7 +30,10 @@ from backend.alerts.models import (
     NotificationKind,
     WeeklyAdherence,
 )
+from backend.alerts.rules import RULES
+from backend.alerts.services import notifications
 from backend.alerts.services.adherence import adherence_evaluate
+from backend.alerts.services.delivery import deliveries_sweep
 from backend.exercise.models import Programme
 from backend.exercise.services.programmes import (
     programme_activate,
@@ -37,6 +41,7 @@ from backend.exercise.services.programmes import (
     programme_pause,
 )
 from backend.exercise.services.sessions import session_log_record
+from tests.alerts.reasons import assert_explained
 from tests.conftest import World
 from tests.exercise.conftest import content
 from tests.factories import CareTeamMembershipFactory, PatientProfileFactory
@@ -56,8 +61,11 @@ AFTER_W47 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 def _enrol(
     world: World, library: dict, timezone_name: str = LONDON
 ) -> tuple[PatientProfile, Programme]:
-    """A patient of the world's physiotherapist and nurse, on an active programme."""
-    patient = PatientProfileFactory.create(user__organisation=world.org, timezone=timezone_name)
+    """A patient of the world's physiotherapist and nurse, on an active programme, who agreed
+    to notifications (advice respects consent like reminders do)."""
+    patient = PatientProfileFactory.create(
+        user__organisation=world.org, timezone=timezone_name, notifications_consent=True
+    )
     CareTeamMembershipFactory.create(patient=patient, member=world.physio)
     CareTeamMembershipFactory.create(patient=patient, member=world.nurse, role="nurse")
     return patient, _prescribe(world, library, patient)
@@ -200,7 +208,7 @@ def test_two_consecutive_weeks_below_target_alert_the_physiotherapist(world, lib
     assert _row(patient, W47).consecutive_below == 2
     (alert,) = _alerts(patient, "A-2")
     assert alert.urgency == "routine"
-    assert alert.rule_version == 1
+    assert alert.rule_version == RULES["A-2"].version
     assert (alert.period_start, alert.period_end) == (W47, W47 + timedelta(days=6))
     assert alert.evidence["consecutive_below"] == 2
     assert alert.evidence["sessions"] == "1"
@@ -243,6 +251,9 @@ def test_a2_urgency_grows_to_urgent_at_four_consecutive_weeks(world, library):
     assert by_week[W47].urgency == "urgent"
     assert by_week[W47].evidence["consecutive_below"] == 4
     assert _row(patient, W47).consecutive_below == 4
+    # routine weeks go to the physiotherapist; the urgent one reaches the nurse at once too
+    assert _notified(by_week[W46]) == {world.physio}
+    assert _notified(by_week[W47]) == {world.physio, world.nurse}
 
 
 @pytest.mark.parametrize(
@@ -396,6 +407,162 @@ def test_weeks_paused_do_not_count_against_the_patient_after_resuming(world, lib
     assert [_row(patient, week).suppressed for week in (W44, W45, W46)] == ["paused"] * 3
     assert _row(patient, W47).below_minimum is False
     assert not Alert.objects.filter(patient=patient).exists()
+
+
+# --- Advice to the patient respects consent, pauses and quiet hours (DOMAIN.md 7) ----------
+
+
+def test_no_advice_without_notification_consent_but_the_physiotherapist_is_informed(world, library):
+    # Given a patient who did not agree to notifications, with 4 sessions in week 46 (above
+    # the maximum) and 1 in week 47 (below the minimum)
+    patient, programme = _enrol(world, library)
+    patient.notifications_consent = False
+    patient.save()
+    _week(patient, programme, W44, full=3)
+    _week(patient, programme, W45, full=3)
+    _week(patient, programme, W46, full=4)
+    _week(patient, programme, W47, full=1)
+
+    # When weeks 46 and 47 are evaluated
+    _evaluate("2026-W46", "2026-W47")
+
+    # Then no advice reaches the patient; the A-4 alert still informs the physiotherapist
+    assert _row(patient, W47).below_minimum is True
+    assert _advice(patient) == []
+    (alert,) = _alerts(patient, "A-4")
+    assert _notified(alert) == {world.physio}
+
+
+def test_no_overtraining_advice_while_paused_but_the_physiotherapist_is_informed(world, library):
+    # Given 4 sessions in week 47, then the programme paused on the Saturday (a flare)
+    patient, programme = _enrol(world, library)
+    for monday in (W44, W45, W46):
+        _week(patient, programme, monday, full=2)
+    _week(patient, programme, W47, full=4)
+    with time_machine.travel(_local(LONDON, date(2026, 11, 21), 10), tick=False):
+        programme_pause(programme=programme, by=world.nurse, reason="flare", note="Flare")
+
+    # When week 47 is evaluated
+    _evaluate("2026-W47")
+
+    # Then S: the patient is not advised; A-4 informs the physiotherapist all the same
+    assert _row(patient, W47).suppressed == "paused"
+    assert _advice(patient) == []
+    (alert,) = _alerts(patient, "A-4")
+    assert _notified(alert) == {world.physio}
+
+
+def test_advice_uses_the_programmes_own_targets(world, library):
+    # Given a programme of 3 to 4 sessions a week, with 2 sessions in week 46 and 5 in 47
+    patient = PatientProfileFactory.create(
+        user__organisation=world.org, timezone=LONDON, notifications_consent=True
+    )
+    CareTeamMembershipFactory.create(patient=patient, member=world.physio)
+    programme = programme_create(
+        by=world.physio,
+        patient=patient,
+        content=content(library, sessions_per_week_min=3, sessions_per_week_max=4),
+        activate=True,
+    ).programme
+    _week(patient, programme, W45, full=3)
+    _week(patient, programme, W46, full=2)
+    _week(patient, programme, W47, full=5)
+
+    # When weeks 46 and 47 are evaluated
+    _evaluate("2026-W46", "2026-W47")
+
+    # Then the advice names 3 to 4, the programme's own targets (never a fixed "two")
+    bodies = {n.title: n.body for n in _advice(patient)}
+    assert "2 of the 3 sessions" in bodies["Your week"]
+    assert "3 to 4 this week" in bodies["Your week"]
+    assert "two" not in bodies["Your week"]
+    assert "more than the 4 planned" in bodies["Rest matters too"]
+    assert "3 to 4 sessions this week" in bodies["Rest matters too"]
+
+
+def test_advice_made_in_quiet_hours_is_sent_when_they_end(
+    world, library, monkeypatch, django_capture_on_commit_callbacks
+):
+    # Given a patient in London (quiet from 21:00 to 08:00) with 1 session in week 47
+    patient, programme = _enrol(world, library)
+    for monday in (W44, W45, W46):
+        _week(patient, programme, monday, full=3)
+    _week(patient, programme, W47, full=1)
+    enqueued: list[int] = []
+    monkeypatch.setattr(notifications, "deliveries_enqueue", enqueued.extend)
+
+    # When the hourly job evaluates week 47 at 00:30 on Monday, London time
+    half_past_midnight = _local(LONDON, W48, 0, 30)
+    with (
+        time_machine.travel(half_past_midnight, tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        adherence_evaluate(now=half_past_midnight)
+
+    # Then the advice is written now, but its push waits for 08:00, when quiet hours end
+    (advice,) = _advice(patient)
+    (delivery,) = NotificationDelivery.objects.filter(notification=advice)
+    eight = _local(LONDON, W48, 8)
+    assert delivery.next_attempt_at == eight
+    assert delivery.pk not in enqueued
+    assert delivery.pk not in deliveries_sweep(now=eight - timedelta(minutes=1))
+    assert delivery.pk in deliveries_sweep(now=eight)
+
+
+def test_advice_outside_quiet_hours_is_sent_at_once(
+    world, library, monkeypatch, django_capture_on_commit_callbacks
+):
+    # Given a patient whose quiet hours end at 00:00 (21:00 to midnight)
+    patient, programme = _enrol(world, library)
+    patient.quiet_hours_end = time(0, 0)
+    patient.save()
+    _week(patient, programme, W47, full=1)
+    enqueued: list[int] = []
+    monkeypatch.setattr(notifications, "deliveries_enqueue", enqueued.extend)
+
+    # When week 47 is evaluated at 00:30 on Monday, London time
+    half_past_midnight = _local(LONDON, W48, 0, 30)
+    with (
+        time_machine.travel(half_past_midnight, tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        adherence_evaluate(now=half_past_midnight)
+
+    # Then its delivery is enqueued after commit
+    (advice,) = _advice(patient)
+    (delivery,) = NotificationDelivery.objects.filter(notification=advice)
+    assert delivery.next_attempt_at is None
+    assert delivery.pk in enqueued
+
+
+# --- Every reason reads in seconds and records its rule's version ------------------------------
+
+
+def test_adherence_reasons_read_in_seconds_and_record_the_rules_version(
+    world, library, monkeypatch
+):
+    # Given every rule at a version of its own, as the catalogue will bump them
+    for position, rule_id in enumerate(RULES):
+        monkeypatch.setitem(
+            RULES, rule_id, dataclasses.replace(RULES[rule_id], version=7 + position)
+        )
+    # and a patient with no session for weeks (A-2, A-3), one above the maximum (A-4)
+    idle, _ = _enrol(world, library)
+    busy, busy_programme = _enrol(world, library)
+    for monday in (W44, W45, W46):
+        _week(busy, busy_programme, monday, full=2)
+    _week(busy, busy_programme, W47, full=3, partial=1)
+
+    # When week 47 is evaluated
+    _evaluate("2026-W47")
+
+    # Then each reason gives the week, the values and the threshold, in plain words
+    (a2,) = _alerts(idle, "A-2")
+    assert_explained(a2, "Week of 16 Nov 2026", "0 of at least 2 sessions", "0 of 8", "80%")
+    (a3,) = _alerts(idle, "A-3")
+    assert_explained(a3, "No session for 53 days", "since 1 Oct 2026", "alert at 14 days")
+    (a4,) = _alerts(busy, "A-4")
+    assert_explained(a4, "Week of 16 Nov 2026", "3.5 sessions", "maximum of 3")
 
 
 # --- Local weeks in three time zones ----------------------------------------------------------

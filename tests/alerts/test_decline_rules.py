@@ -248,7 +248,7 @@ def test_fd2_cmas_below_15_is_urgent(world: World) -> None:
     assert "15" in alert.reason
     assert value(alert.evidence["latest"]) == 14
     assert alert.evidence["thresholds"]["below"] == 15
-    assert notified(alert) == {world.physio.pk}
+    assert notified(alert) == {world.physio.pk, world.nurse.pk}  # urgent: DOMAIN.md 7
 
 
 def test_fd2_cmas_of_exactly_15_does_not_fire(world: World) -> None:
@@ -284,7 +284,7 @@ def test_fd3_mmt8_drop_of_20_percent_fires(
     assert alert.urgency == "routine"
     assert "MMT8" in alert.reason
     assert "20%" in alert.reason
-    assert f"{before} → {after}" in alert.reason
+    assert f"{before}/{max_score} → {after}/{max_score}" in alert.reason
     assert value(alert.evidence["previous"]) == before
     assert value(alert.evidence["latest"]) == after
     assert alert.evidence["thresholds"]["drop_ratio"] == 0.2
@@ -344,7 +344,7 @@ def test_fd4_mmt8_below_30_of_80_is_urgent(world: World, score: int, max_score: 
     assert value(alert.evidence["latest"]) == score
     assert alert.evidence["max_score"] == max_score
     assert alert.evidence["thresholds"]["below_of_80"] == 30
-    assert notified(alert) == {world.physio.pk}
+    assert notified(alert) == {world.physio.pk, world.nurse.pk}  # urgent: DOMAIN.md 7
 
 
 @pytest.mark.parametrize(
@@ -375,7 +375,7 @@ def test_fd5_chaq_rise_of_075_in_one_entry_fires(world: World) -> None:
     # then
     alert = only_alert(world, "FD-5")
     assert alert.urgency == "routine"
-    assert "CHAQ rose 0.75" in alert.reason
+    assert "CHAQ (0–3) rose 0.75 in one entry" in alert.reason
     assert "0.5 → 1.25" in alert.reason
     assert value(alert.evidence["previous"]) == Decimal("0.5")
     assert value(alert.evidence["latest"]) == Decimal("1.25")
@@ -452,8 +452,8 @@ def test_fd6_home_sts30_lower_than_baseline_on_two_tests_fires(world: World) -> 
     alert = only_alert(world, "FD-6")
     assert alert.urgency == "routine"
     assert "STS30" in alert.reason
-    assert "(15)" in alert.reason
-    assert "(12, 11)" in alert.reason
+    assert "baseline of 15 stands" in alert.reason
+    assert "12 stands on 15 Nov 2026 then 11 stands on 18 Nov 2026" in alert.reason
     assert alert.evidence["measure"] == "STS30"
     assert Decimal(alert.evidence["baseline"]) == 15
     assert [value(p) for p in alert.evidence["baseline_tests"]] == [15, 14, 16]
@@ -478,8 +478,8 @@ def test_fd6_home_tug_slower_than_baseline_on_two_tests_exactly_48_hours_apart_f
     # then
     alert = only_alert(world, "FD-6")
     assert "TUG" in alert.reason
-    assert "(9)" in alert.reason
-    assert "(11, 10.8)" in alert.reason
+    assert "baseline of 9 s" in alert.reason
+    assert "11 s on 16 Nov 2026 then 10.8 s on 18 Nov 2026" in alert.reason
     assert alert.evidence["measure"] == "TUG"
     assert Decimal(alert.evidence["baseline"]) == 9
     assert [value(p) for p in alert.evidence["tests"]] == [Decimal("11.0"), Decimal("10.8")]
@@ -548,8 +548,8 @@ def test_fd7_pain_after_well_above_the_14_day_median_twice_fires(
     # then
     alert = only_alert(world, "FD-7")
     assert alert.urgency == "routine"
-    assert "Pain 5 then 5" in alert.reason
-    assert "median of 3" in alert.reason
+    assert "Pain after sessions 5/10 on 16 Nov 2026 then 5/10 on 18 Nov 2026" in alert.reason
+    assert "median of 3/10" in alert.reason
     assert Decimal(alert.evidence["median_14_days"]) == 3
     assert alert.evidence["window_values"] == [3, 3, 3]
     assert [e["pain_after"] for e in alert.evidence["entries"]] == [5, 5]
@@ -602,8 +602,8 @@ def test_fd8_fatigue_two_points_above_the_14_day_median_twice_fires(
     # then
     alert = only_alert(world, "FD-8")
     assert alert.urgency == "routine"
-    assert "Fatigue 6 then 6" in alert.reason
-    assert "median of 4" in alert.reason
+    assert "Fatigue after sessions 6/10" in alert.reason
+    assert "median of 4/10" in alert.reason
     assert Decimal(alert.evidence["median_14_days"]) == 4
     assert [e["fatigue"] for e in alert.evidence["entries"]] == [6, 6]
     assert alert.evidence["thresholds"]["points"] == 2
@@ -702,7 +702,7 @@ def test_kid3_overdue_egfr_alerts_physio_and_nurse_once_however_often_the_task_r
 ) -> None:
     # given: checked every 90 days, last result 100 days ago
     override(world, "KID-3", interval_days=90)
-    last = clinic(world, "EGFR", 95, ago(days=100))
+    clinic(world, "EGFR", 95, ago(days=100))
 
     # when
     first_run = kidney_overdue()
@@ -713,7 +713,7 @@ def test_kid3_overdue_egfr_alerts_physio_and_nurse_once_however_often_the_task_r
     alert = only_alert(world, "KID-3")
     assert alert.urgency == "routine"
     assert "overdue" in alert.reason
-    assert str(last.measured_at.date()) in alert.reason
+    assert "last result on 12 Aug 2026" in alert.reason  # the local date, readable
     assert "90 days" in alert.reason
     assert value(alert.evidence["last"]) == 95
     assert alert.evidence["thresholds"]["interval_days"] == 90
@@ -828,6 +828,24 @@ def test_override_of_urgency_is_used_by_the_alert(world: World) -> None:
     alert = only_alert(world, "FD-1")
     assert alert.urgency == "urgent"
     assert alert.evidence["thresholds"]["drop_points"] == 3
+    # an urgent alert reaches the nurse at once, never only through escalation (DOMAIN.md 7)
+    assert notified(alert) == {world.physio.pk, world.nurse.pk}
+
+
+def test_an_urgent_rule_made_routine_by_an_override_still_reaches_the_nurse(
+    world: World,
+) -> None:
+    # given: FD-2 is safety-critical; a clinician lowered its urgency for this patient
+    override(world, "FD-2", urgency="routine")
+    clinic(world, "CMAS", 14, ago(days=1))
+
+    # when
+    evaluate(world)
+
+    # then
+    alert = only_alert(world, "FD-2")
+    assert alert.urgency == "routine"
+    assert notified(alert) == {world.physio.pk, world.nurse.pk}
 
 
 def test_override_of_another_patient_does_not_change_this_one(world: World) -> None:
@@ -917,10 +935,11 @@ def test_a_new_lower_value_after_an_alert_raises_a_new_alert_for_its_own_period(
 # --- What the care team sees -------------------------------------------------------------------
 
 
-def test_physio_sees_the_decline_alert_and_its_notification_the_nurse_no_notification(
+def test_the_nurse_is_notified_of_an_urgent_decline_but_not_of_a_routine_one(
     world: World, client_for: Callable[[User], APIClient]
 ) -> None:
-    # given
+    # given: CMAS 44 then 14: FD-1 (routine, a fall of 30 points) and FD-2 (urgent, below 15)
+    clinic(world, "CMAS", 44, ago(days=60))
     clinic(world, "CMAS", 14, ago(days=1))
     evaluate(world)
     physio, nurse = client_for(world.physio), client_for(world.nurse)
@@ -936,5 +955,123 @@ def test_physio_sees_the_decline_alert_and_its_notification_the_nurse_no_notific
     assert shown["rule_id"] == "FD-2"
     assert shown["urgency"] == "urgent"
     assert "CMAS 14" in shown["reason"]
-    assert len(physio_inbox.json()["results"]) == 1
-    assert nurse_inbox.json()["results"] == []
+    assert len(physio_inbox.json()["results"]) == 2
+    [to_nurse] = nurse_inbox.json()["results"]
+    assert "FD-2" in to_nurse["title"]
+
+
+# --- Each declining measure is reported; comparisons stay within one setting ------------------
+
+
+def test_fd6_reports_sts30_and_tug_when_both_declined_and_once_however_often_it_runs(
+    world: World,
+) -> None:
+    # given: home STS30 20 % below its baseline of 15, and home TUG 20 % above its 9 s, twice
+    for count, seconds, days in ((15, "8.0", 30), (14, "9.0", 27), (16, "10.0", 24)):
+        home(world, "STS30", count, ago(days=days))
+        home(world, "TUG", seconds, ago(days=days))
+    for count, seconds, days in ((12, "11.0", 5), (11, "10.8", 2)):
+        home(world, "STS30", count, ago(days=days))
+        home(world, "TUG", seconds, ago(days=days))
+
+    # when
+    evaluate(world)
+    evaluate(world)
+
+    # then: one alert per measure, each with its own tests, and no duplicate on re-runs
+    alerts = raised(world, "FD-6")
+    assert sorted(a.evidence["measure"] for a in alerts) == ["STS30", "TUG"]
+    assert len({a.dedup_key for a in alerts}) == 2
+    by_measure = {a.evidence["measure"]: a for a in alerts}
+    assert [value(p) for p in by_measure["STS30"].evidence["tests"]] == [12, 11]
+    assert [value(p) for p in by_measure["TUG"].evidence["tests"]] == [
+        Decimal("11.0"),
+        Decimal("10.8"),
+    ]
+    assert "TUG" in by_measure["TUG"].reason
+    assert alert_notifications() == 2
+
+
+def test_fd5_reports_a_home_and_a_clinic_chaq_that_both_rose(world: World) -> None:
+    # given: a rise of 0.75 at home and another in clinic (never compared with each other)
+    home(world, "CHAQ", "0.5", ago(days=30))
+    clinic(world, "CHAQ", "0.25", ago(days=20))
+    home(world, "CHAQ", "1.25", ago(days=2))
+    clinic(world, "CHAQ", "1.0", ago(days=1))
+
+    # when
+    evaluate(world)
+    evaluate(world)
+
+    # then
+    alerts = raised(world, "FD-5")
+    assert sorted(a.evidence["setting"] for a in alerts) == ["clinic", "home"]
+    assert {a.evidence["latest"]["setting"] for a in alerts} == {"clinic", "home"}
+    assert any(a.reason.startswith("Home CHAQ") for a in alerts)
+    assert any(a.reason.startswith("Clinic CHAQ") for a in alerts)
+
+
+def test_fd5_a_rise_meeting_both_conditions_gives_both_as_evidence(world: World) -> None:
+    # given: 0.5 → 0.625 → 1.5: a rise of 0.875 in one entry, and two rises of >= 0.125
+    home(world, "CHAQ", "0.5", ago(days=30))
+    home(world, "CHAQ", "0.625", ago(days=15))
+    home(world, "CHAQ", "1.5", ago(days=1))
+
+    # when
+    evaluate(world)
+
+    # then: one alert (one entry), naming both conditions, with the values of both
+    alert = only_alert(world, "FD-5")
+    assert alert.evidence["conditions"] == ["single_rise", "consecutive_rise"]
+    assert value(alert.evidence["previous"]) == Decimal("0.625")
+    assert [value(p) for p in alert.evidence["earlier"]] == [Decimal("0.5"), Decimal("0.625")]
+    assert "0.875 in one entry and on two consecutive entries" in alert.reason
+    assert "0.5 → 0.625 → 1.5" in alert.reason
+
+
+def test_kid2_never_compares_a_home_egfr_with_a_clinic_one(world: World) -> None:
+    # given: 100 measured at home, then 70 in clinic: 30 % apart, but not comparable
+    home_egfr = assessment_record(
+        by=world.physio,
+        patient=world.patient,
+        data={
+            "measure": "EGFR",
+            "value": Decimal(100),
+            "setting": "home",
+            "measured_at": ago(days=30),
+        },
+    )
+    assert home_egfr.setting == "home"
+    clinic(world, "EGFR", 70, ago(days=1))
+
+    # when
+    evaluate(world)
+
+    # then
+    assert raised(world, "KID-2") == []
+
+
+def test_kid2_compares_with_the_last_value_of_the_same_setting(world: World) -> None:
+    # given: clinic 100, then a home 80, then clinic 74: a fall of 26 % from the last clinic
+    # value (from the home value it would be 7.5 %)
+    clinic(world, "EGFR", 100, ago(days=60))
+    assessment_record(
+        by=world.physio,
+        patient=world.patient,
+        data={
+            "measure": "EGFR",
+            "value": Decimal(80),
+            "setting": "home",
+            "measured_at": ago(days=30),
+        },
+    )
+    clinic(world, "EGFR", 74, ago(days=1))
+
+    # when
+    evaluate(world)
+
+    # then
+    alert = only_alert(world, "KID-2")
+    assert value(alert.evidence["previous"]) == 100
+    assert alert.evidence["setting"] == "clinic"
+    assert "100 → 74" in alert.reason

@@ -79,7 +79,8 @@ def test_a_decline_check_waits_in_the_database_until_the_sweeper_runs_it(world):
 
     swept = decline_checks_sweep(now=datetime.now(UTC) + timedelta(minutes=5))
 
-    assert swept == 1
+    assert swept.checked == 1
+    assert swept.failed_patients == 0
     assert Alert.objects.filter(rule_id="KID-1", patient=world.patient).count() == 1
     assert not DeclineCheck.objects.exists()
 

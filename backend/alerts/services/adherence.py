@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from functools import partial
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
 from django.db.models import Max
 
 from backend.accounts.models import PatientProfile
@@ -20,7 +20,9 @@ from backend.alerts.models import NotificationKind, WeeklyAdherence
 from backend.alerts.rules import overrides_for, params
 from backend.alerts.services.alerting import Audience, Finding, alerts_raise
 from backend.alerts.services.decline import decline_findings
+from backend.alerts.services.isolation import isolate_failures, patient_isolated
 from backend.alerts.services.notifications import Message, Outgoing, notifications_send_many
+from backend.alerts.services.reminders import quiet_until
 from backend.exercise.models import ProgrammeStatus
 from backend.exercise.selectors import (
     SESSION_WEIGHT,
@@ -41,13 +43,35 @@ CATCH_UP_WEEKS = 8  # after an outage, ended weeks up to this many back are eval
 class BatchResult:
     evaluated: int
     alerts: int
+    failed_patients: int = 0  # patients whose evaluation raised: logged, skipped this run
+
+
+def _weeks(count: int) -> str:
+    return f"{count} week" if count == 1 else f"{count} weeks"
 
 
 def last_completed_week(now: datetime, zone: ZoneInfo) -> date:
     return local_week_start(now, zone) - timedelta(days=7)
 
 
-def _advice(patient: PatientProfile, rule_id: str, week: date, title: str, body: str) -> Outgoing:
+def _day(day: date) -> str:
+    return f"{day.day} {day:%b %Y}"
+
+
+def _sessions(count: Decimal | int) -> str:
+    """1.5, 2 (never 2.0): how a person says it."""
+    return f"{Decimal(count).normalize():f}"
+
+
+def _may_advise(patient: PatientProfile, paused: bool) -> bool:
+    """Advice is a message to the patient like a reminder (DOMAIN.md 7): only with their
+    consent, to an active account, and never while a clinician has paused the programme."""
+    return patient.notifications_consent and patient.user.is_active and not paused
+
+
+def _advice(
+    patient: PatientProfile, rule_id: str, week: date, title: str, body: str, now: datetime
+) -> Outgoing:
     message = Message(
         NotificationKind.ADHERENCE_ADVICE,
         title,
@@ -56,7 +80,8 @@ def _advice(patient: PatientProfile, rule_id: str, week: date, title: str, body:
         patient.pk,
         f"{rule_id}:{patient.pk}:{week}",
     )
-    return Outgoing(patient.user, patient, message)
+    # The job runs as the week ends, at night: the push waits for the end of quiet hours.
+    return Outgoing(patient.user, patient, message, not_before=quiet_until(patient, now))
 
 
 def _evaluate_batch(
@@ -105,6 +130,7 @@ def _evaluate_batch(
         patient_overrides = overrides.get(pid)
         row.above_maximum = count > row.target_max
         week_end = week + timedelta(days=6)
+        paused = programme.status == ProgrammeStatus.PAUSED
         a4 = params("A-4", patient_overrides)
         if row.above_maximum and a4.enabled:  # S suppresses A-1 to A-3 only: overtraining
             findings.append(  # during a flare's pause matters most
@@ -112,10 +138,10 @@ def _evaluate_batch(
                     pid,
                     "A-4",
                     a4.urgency,
-                    f"{count} sessions in the week, above the maximum of {row.target_max} "
-                    "(overtraining risk in myositis).",
+                    f"Week of {_day(week)}: {_sessions(count)} sessions, above the maximum "
+                    f"of {row.target_max} (overtraining risk in myositis).",
                     {
-                        "rule": {"id": "A-4", "version": 1},
+                        "rule": {"id": "A-4", "version": a4.rule.version},
                         "week_start": week.isoformat(),
                         "timezone": patient.timezone,
                         "window_utc": [start.isoformat(), end.isoformat()],
@@ -128,17 +154,20 @@ def _evaluate_batch(
                     f"week:{week}",
                 )
             )
-            advice.append(
-                _advice(
-                    patient,
-                    "A-4",
-                    week,
-                    "Rest matters too",
-                    f"You did {count} sessions last week, more than the {row.target_max} "
-                    "planned. Rest days help muscles recover: keep to your plan this week.",
+            if _may_advise(patient, paused):  # the physiotherapist is informed regardless
+                advice.append(
+                    _advice(
+                        patient,
+                        "A-4",
+                        week,
+                        "Rest matters too",
+                        f"You did {_sessions(count)} sessions last week, more than the "
+                        f"{row.target_max} planned. Rest days help muscles recover: keep to "
+                        f"{row.target_min} to {row.target_max} sessions this week.",
+                        now,
+                    )
                 )
-            )
-        if programme.status == ProgrammeStatus.PAUSED:
+        if paused:
             row.suppressed = "paused"  # S: A-1 to A-3 are suppressed while paused
             continue
         if version.start_date > week:  # the programme began during this week
@@ -171,15 +200,17 @@ def _evaluate_batch(
             "sessions_28_days": str(last_28),
         }
         a1 = params("A-1", patient_overrides)
-        if row.below_minimum and a1.enabled:
+        if row.below_minimum and a1.enabled and _may_advise(patient, paused):
             advice.append(
                 _advice(
                     patient,
                     "A-1",
                     week,
                     "Your week",
-                    f"You did {count} of the {row.target_min} sessions planned last week. "
-                    "A short session still counts: try to fit in two this week.",
+                    f"You did {_sessions(count)} of the {row.target_min} sessions planned last "
+                    f"week. A short session still counts: try to fit in {row.target_min} to "
+                    f"{row.target_max} this week.",
+                    now,
                 )
             )
         a2 = params("A-2", patient_overrides)
@@ -200,9 +231,16 @@ def _evaluate_batch(
                     pid,
                     "A-2",
                     "urgent" if urgent else a2.urgency,
-                    f"{row.consecutive_below} week(s) in a row below {row.target_min} sessions; "
-                    f"{last_28} of {row.target_min * 4} planned over 28 days ({ratio:.0%}).",
-                    {**evidence, "rule": {"id": "A-2", "version": 1}, "thresholds": a2.values},
+                    f"Week of {_day(week)}: {_sessions(count)} of at least {row.target_min} "
+                    f"sessions, {_weeks(row.consecutive_below)} in a row below; "
+                    f"{_sessions(last_28)} of {row.target_min * 4} over 28 days ({ratio:.0%}). "
+                    f"Alert at {_weeks(a2['consecutive_weeks'])} below or under "
+                    f"{Decimal(str(a2['min_ratio_28_days'])):.0%}.",
+                    {
+                        **evidence,
+                        "rule": {"id": "A-2", "version": a2.rule.version},
+                        "thresholds": a2.values,
+                    },
                     week,
                     week_end,
                     f"week:{week}",
@@ -221,11 +259,12 @@ def _evaluate_batch(
                     pid,
                     "A-3",
                     a3.urgency,
-                    f"No session for {(end - gap_start).days} days "
-                    f"(rule: {a3['days_without_session']}); illness or flare?",
+                    f"No session for {(end - gap_start).days} days, since "
+                    f"{_day(gap_start.astimezone(zones[pid]).date())} (alert at "
+                    f"{a3['days_without_session']} days): illness or flare?",
                     {
                         **evidence,
-                        "rule": {"id": "A-3", "version": 1},
+                        "rule": {"id": "A-3", "version": a3.rule.version},
                         "thresholds": a3.values,
                         "last_session_at": last_session.isoformat() if last_session else None,
                         "counted_from": gap_start.isoformat(),
@@ -237,17 +276,19 @@ def _evaluate_batch(
                 )
             )
     WeeklyAdherence.objects.bulk_create(rows, ignore_conflicts=True)
-    findings += decline_findings(patient_ids=ids, now=now)
+    findings += decline_findings(
+        patient_ids=ids, now=now, zones={p.pk: p.timezone for p in patients}
+    )
     alerts = alerts_raise(findings)
     notifications_send_many(advice)
     return BatchResult(evaluated=len(rows), alerts=len(alerts))
 
 
-def _batches(patients: Iterator[PatientProfile]) -> Iterator[list[PatientProfile]]:
+def _batches(patients: Iterator[PatientProfile], batch_size: int) -> Iterator[list[PatientProfile]]:
     batch: list[PatientProfile] = []
     for patient in patients:
         batch.append(patient)
-        if len(batch) == BATCH_SIZE:
+        if len(batch) == batch_size:
             yield batch
             batch = []
     if batch:
@@ -255,12 +296,16 @@ def _batches(patients: Iterator[PatientProfile]) -> Iterator[list[PatientProfile
 
 
 def _weeks_due(
-    batch: list[PatientProfile], now: datetime, week_start: date | None
+    batch: list[PatientProfile], now: datetime, week_start: date | None, failed: set[int]
 ) -> list[dict[int, date]]:
     """The weeks to evaluate for a batch, oldest first (so consecutive weeks chain). With an
     explicit week, that week; otherwise each patient's ended weeks since their last evaluated
-    one, up to CATCH_UP_WEEKS, so a job that was down for a while misses none."""
-    zones = {p.pk: ZoneInfo(p.timezone) for p in batch}
+    one, up to CATCH_UP_WEEKS, so a job that was down for a while misses none. A patient whose
+    stored time zone is not one is left out (and in `failed`)."""
+    zones = {}
+    for patient in batch:
+        with patient_isolated("adherence", patient.pk, failed):
+            zones[patient.pk] = ZoneInfo(patient.timezone)
     ended = {pid: last_completed_week(now, zone) for pid, zone in zones.items()}
     if week_start is not None:
         # A week is evaluated only once it has ended in the patient's own time zone.
@@ -284,16 +329,24 @@ def _weeks_due(
 
 
 def adherence_evaluate(
-    *, now: datetime, week_start: date | None = None, patient_ids: list[int] | None = None
+    *,
+    now: datetime,
+    week_start: date | None = None,
+    patient_ids: list[int] | None = None,
+    batch_size: int | None = None,
 ) -> BatchResult:
     """Evaluates `week_start` (a Monday) for the given or all patients, or, without it, each
-    patient's ended local weeks not evaluated yet. Safe to repeat."""
+    patient's ended local weeks not evaluated yet. Safe to repeat. A patient whose evaluation
+    raises (a corrupt override) is logged and counted in `failed_patients`; the others are
+    evaluated all the same, and that patient's week is tried again on the next run."""
     patients = PatientProfile.objects.select_related("user").order_by("pk")
     if patient_ids is not None:
         patients = patients.filter(pk__in=patient_ids)
     total = BatchResult(0, 0)
-    for batch in _batches(patients.iterator(chunk_size=BATCH_SIZE)):
-        for week_of in _weeks_due(batch, now, week_start):
+    failed: set[int] = set()
+    size = batch_size or BATCH_SIZE
+    for batch in _batches(patients.iterator(chunk_size=size), size):
+        for week_of in _weeks_due(batch, now, week_start, failed):
             done = set(
                 WeeklyAdherence.objects.filter(
                     patient_id__in=week_of, week_start__in=set(week_of.values())
@@ -302,8 +355,21 @@ def adherence_evaluate(
             todo = [p for p in batch if p.pk in week_of and (p.pk, week_of[p.pk]) not in done]
             if not todo:
                 continue
-            with transaction.atomic():
-                result = _evaluate_batch(todo, week_of, now)
-            total = BatchResult(total.evaluated + result.evaluated, total.alerts + result.alerts)
-    logger.info("adherence: %d patient-weeks evaluated, %d alerts", total.evaluated, total.alerts)
+            for result in isolate_failures(
+                "adherence",
+                todo,
+                partial(_evaluate_batch, week_of=week_of, now=now),
+                lambda patient: patient.pk,
+                failed,
+            ):
+                total = BatchResult(
+                    total.evaluated + result.evaluated, total.alerts + result.alerts
+                )
+    total = BatchResult(total.evaluated, total.alerts, len(failed))
+    logger.info(
+        "adherence: %d patient-weeks evaluated, %d alerts, %d patients failed",
+        total.evaluated,
+        total.alerts,
+        total.failed_patients,
+    )
     return total

@@ -31,6 +31,17 @@ AUDIENCE_ROLES: dict[str, set[str]] = {
     Audience.PHYSIO_AND_NURSE: {CareTeamRole.PHYSIOTHERAPIST, CareTeamRole.NURSE},
 }
 
+# DOMAIN.md 7: who hears of an alert of each urgency. A rule may name a wider audience (A-3,
+# the kidney rules), never a narrower one: an urgent alert reaches the nurse at once, not
+# through escalation, whatever urgency a per-patient override gives it.
+URGENCY_AUDIENCE: dict[str, str] = {
+    Urgency.EMERGENCY: Audience.TEAM,
+    Urgency.URGENT: Audience.PHYSIO_AND_NURSE,
+    Urgency.ROUTINE: Audience.PHYSIO,
+    Urgency.INFO: Audience.PHYSIO,
+}
+_NARROW_TO_WIDE = [Audience.PHYSIO, Audience.PHYSIO_AND_NURSE, Audience.TEAM]
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -47,6 +58,12 @@ class Finding:
     @property
     def dedup_key(self) -> str:
         return f"{self.rule_id}:{self.patient_id}:{self.period_key}"
+
+    @property
+    def recipients(self) -> str:
+        """The rule's audience, widened to what the urgency requires (DOMAIN.md 7)."""
+        floor = URGENCY_AUDIENCE.get(self.urgency, Audience.PHYSIO)
+        return max(self.audience, floor, key=_NARROW_TO_WIDE.index)
 
 
 def _team(patient_ids: list[int]) -> dict[int, list[CareTeamMembership]]:
@@ -87,7 +104,7 @@ def alerts_raise(findings: list[Finding]) -> list[Alert]:
         ignore_conflicts=True,  # a concurrent run may have raised the same key: one row
     )
     alerts = list(Alert.objects.filter(dedup_key__in=[f.dedup_key for f in fresh]))
-    _notify(alerts, {f.dedup_key: f.audience for f in fresh}, NotificationKind.ALERT)
+    _notify(alerts, {f.dedup_key: f.recipients for f in fresh}, NotificationKind.ALERT)
     return alerts
 
 

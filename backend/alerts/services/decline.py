@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from django.db import transaction
 from django.utils import timezone
 
+from backend.accounts.models import PatientProfile
 from backend.alerts.models import Alert, DeclineCheck
 from backend.alerts.rules import Params, overrides_for, params
 from backend.alerts.services.alerting import Audience, Finding, alerts_raise
+from backend.alerts.services.isolation import isolate_failures
 from backend.core.enqueue import enqueue_on_commit
 from backend.exercise.measures import Measure, Setting
 from backend.exercise.models import Assessment
@@ -26,13 +30,43 @@ from backend.exercise.selectors import SessionScore, assessments_in_order, sessi
 
 ASSESSED = [Measure.CMAS, Measure.MMT8, Measure.CHAQ, Measure.STS30, Measure.TUG, Measure.EGFR]
 SESSION_WINDOW = timedelta(days=28)
+EGFR_UNIT = "mL/min/1.73 m²"
+# How a value reads in a reason: "40 points", "11 stands", "10.8 s", "55 mL/min/1.73 m²".
+UNITS: dict[str, str] = {
+    Measure.CMAS: " points",
+    Measure.CHAQ: "",  # a 0–3 index without a unit
+    Measure.STS30: " stands",
+    Measure.TUG: " s",
+    Measure.EGFR: f" {EGFR_UNIT}",
+}
 
 Series = list[Assessment]
-Rule = Callable[[int, Params, dict[tuple[str, str], Series]], Finding | None]
+Rule = Callable[[Params, dict[tuple[str, str], Series], ZoneInfo], list[Finding]]
 
 
 def _num(value: Decimal | float | int) -> str:
     return f"{Decimal(value).normalize():f}"
+
+
+def _shown(value: Decimal | float | int) -> str:
+    """A value as a clinician reads it: at most two decimals (a median of 9.25 and 9.5 is
+    9.38, not 9.375), no trailing zeros."""
+    return _num(Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def _chaq(value: Decimal | float | int) -> str:
+    """CHAQ is scored in steps of 0.125: its values and rises are shown exactly (0.625)."""
+    return _num(Decimal(str(value)))
+
+
+def _percent(ratio: Decimal | float) -> str:
+    return f"{Decimal(str(ratio)):.0%}"
+
+
+def _day(moment: datetime, zone: ZoneInfo) -> str:
+    """The local date in the patient's own time zone: "19 Nov 2026"."""
+    local = moment.astimezone(zone)
+    return f"{local.day} {local:%b %Y}"
 
 
 def _point(assessment: Assessment) -> dict[str, Any]:
@@ -70,10 +104,12 @@ def _finding(
     )
 
 
-def _drop_rule(measure: str, rule: Params, series: Series, *, ratio: bool) -> Finding | None:
+def _drop_rule(
+    measure: str, rule: Params, series: Series, zone: ZoneInfo, *, ratio: bool
+) -> list[Finding]:
     """FD-1 / FD-3: the newest value dropped from the previous one or the recent best."""
     if len(series) < 2:
-        return None
+        return []
     latest, previous = series[-1], series[-2]
     since = latest.measured_at - timedelta(days=rule["best_window_days"])
     window = [a for a in series[:-1] if a.max_score == latest.max_score and a.measured_at >= since]
@@ -88,96 +124,138 @@ def _drop_rule(measure: str, rule: Params, series: Series, *, ratio: bool) -> Fi
             if ratio
             else (drop >= Decimal(str(rule["drop_points"])))
         )
-        if fired:
-            size = f"{drop / reference.value:.0%}" if ratio else f"{_num(drop)} points"
-            return _finding(
+        if not fired:
+            continue
+        if ratio:  # MMT8, out of its stored maximum
+            first, last = f"{_shown(reference.value)}/", f"{_shown(latest.value)}/"
+            first, last = first + str(latest.max_score or 80), last + str(latest.max_score or 80)
+            size, limit = _percent(drop / reference.value), _percent(rule["drop_ratio"])
+        else:  # CMAS, in points
+            first, last = _shown(reference.value), f"{_shown(latest.value)} points"
+            size, limit = f"{_shown(drop)} points", f"{_shown(rule['drop_points'])} points"
+        return [
+            _finding(
                 rule,
                 latest,
-                f"{measure} fell {size} below the {label} value "
-                f"({_num(reference.value)} → {_num(latest.value)}).",
+                f"{measure} fell {size} below the {label} value: {first} → {last} "
+                f"({_day(reference.measured_at, zone)} → {_day(latest.measured_at, zone)}); "
+                f"alert at a drop of {limit}.",
                 {
                     "previous": _point(previous),
                     "best_180_days": _point(best),
                     "compared_with": label,
                 },
             )
-    return None
+        ]
+    return []
 
 
-def fd1(patient_id: int, rule: Params, series: dict[tuple[str, str], Series]) -> Finding | None:
-    return _drop_rule("CMAS", rule, series.get((Measure.CMAS, Setting.CLINIC), []), ratio=False)
+def fd1(rule: Params, series: dict[tuple[str, str], Series], zone: ZoneInfo) -> list[Finding]:
+    cmas = series.get((Measure.CMAS, Setting.CLINIC), [])
+    return _drop_rule("CMAS", rule, cmas, zone, ratio=False)
 
 
-def fd2(patient_id: int, rule: Params, series: dict[tuple[str, str], Series]) -> Finding | None:
+def fd2(rule: Params, series: dict[tuple[str, str], Series], zone: ZoneInfo) -> list[Finding]:
     values = series.get((Measure.CMAS, Setting.CLINIC), [])
-    if values and values[-1].value < rule["below"]:
-        latest = values[-1]
-        return _finding(
+    if not values or values[-1].value >= rule["below"]:
+        return []
+    latest = values[-1]
+    return [
+        _finding(
             rule,
             latest,
-            f"CMAS {_num(latest.value)} is below {rule['below']} "
-            "(severe disability, SHARE high-risk).",
+            f"CMAS {_shown(latest.value)} points on {_day(latest.measured_at, zone)}, below "
+            f"{_shown(rule['below'])} points (severe disability, SHARE high-risk).",
             {},
+            Audience.PHYSIO_AND_NURSE,  # urgent (DOMAIN.md 7), whatever the override says
         )
-    return None
+    ]
 
 
-def fd3(patient_id: int, rule: Params, series: dict[tuple[str, str], Series]) -> Finding | None:
-    return _drop_rule("MMT8", rule, series.get((Measure.MMT8, Setting.CLINIC), []), ratio=True)
+def fd3(rule: Params, series: dict[tuple[str, str], Series], zone: ZoneInfo) -> list[Finding]:
+    mmt8 = series.get((Measure.MMT8, Setting.CLINIC), [])
+    return _drop_rule("MMT8", rule, mmt8, zone, ratio=True)
 
 
-def fd4(patient_id: int, rule: Params, series: dict[tuple[str, str], Series]) -> Finding | None:
+def fd4(rule: Params, series: dict[tuple[str, str], Series], zone: ZoneInfo) -> list[Finding]:
     values = series.get((Measure.MMT8, Setting.CLINIC), [])
     if not values:
-        return None
+        return []
     latest = values[-1]
     maximum = latest.max_score or 80
-    threshold = Decimal(str(rule["below_of_80"])) * maximum / 80
-    if latest.value < threshold:
-        return _finding(
+    below_of_80 = Decimal(str(rule["below_of_80"]))
+    if latest.value >= below_of_80 * maximum / 80:
+        return []
+    # On the bilateral scale the limit is a proportion of 150 (56.25): shown as proportions.
+    scaled = (
+        ""
+        if maximum == 80
+        else f" ({_percent(latest.value / maximum)} of the maximum, against "
+        f"{_percent(below_of_80 / 80)})"
+    )
+    return [
+        _finding(
             rule,
             latest,
-            f"MMT8 {_num(latest.value)}/{maximum} is below {_num(threshold)} (SHARE high-risk).",
+            f"MMT8 {_shown(latest.value)}/{maximum} on {_day(latest.measured_at, zone)}, below "
+            f"the SHARE high-risk limit of {_shown(below_of_80)}/80{scaled}.",
             {"max_score": maximum},
+            Audience.PHYSIO_AND_NURSE,  # urgent (DOMAIN.md 7), whatever the override says
         )
-    return None
+    ]
 
 
-def fd5(patient_id: int, rule: Params, series: dict[tuple[str, str], Series]) -> Finding | None:
-    # Home and clinic entries are compared only with their own kind (DOMAIN.md 1).
-    for setting in (Setting.HOME, Setting.CLINIC):
-        found = _chaq_rise(rule, series.get((Measure.CHAQ, setting), []))
-        if found:
-            return found
-    return None
+def fd5(rule: Params, series: dict[tuple[str, str], Series], zone: ZoneInfo) -> list[Finding]:
+    # Home and clinic entries are compared only with their own kind (DOMAIN.md 1); each
+    # setting that worsened is reported (its own newest entry: its own dedup key).
+    return [
+        found
+        for setting in (Setting.HOME, Setting.CLINIC)
+        if (found := _chaq_rise(rule, series.get((Measure.CHAQ, setting), []), setting, zone))
+    ]
 
 
-def _chaq_rise(rule: Params, values: Series) -> Finding | None:
+def _chaq_rise(rule: Params, values: Series, setting: str, zone: ZoneInfo) -> Finding | None:
+    """One finding for the newest entry, naming every condition it meets: a single rise of
+    `single_rise`, and a rise of `consecutive_rise` on each of the last two entries."""
     if len(values) < 2:
         return None
     latest, previous = values[-1], values[-2]
     rise = latest.value - previous.value
-    if rise >= Decimal(str(rule["single_rise"])):
-        return _finding(
-            rule,
-            latest,
-            f"CHAQ rose {_num(rise)} in one entry ({_num(previous.value)} → {_num(latest.value)}).",
-            {"previous": _point(previous)},
-        )
+    single = rise >= Decimal(str(rule["single_rise"]))
     step = Decimal(str(rule["consecutive_rise"]))
-    if len(values) >= 3 and rise >= step and previous.value - values[-3].value >= step:
-        return _finding(
-            rule,
-            latest,
-            "CHAQ worsened on two consecutive entries "
-            f"({_num(values[-3].value)} → {_num(previous.value)} → "
-            f"{_num(latest.value)}).",
-            {"earlier": [_point(values[-3]), _point(previous)]},
-        )
-    return None
+    consecutive = len(values) >= 3 and rise >= step and previous.value - values[-3].value >= step
+    if not (single or consecutive):
+        return None
+    entries = values[-3:] if consecutive else values[-2:]
+    path = " → ".join(_chaq(a.value) for a in entries)
+    days = " → ".join(_day(a.measured_at, zone) for a in entries)
+    how = " and ".join(
+        [f"{_chaq(rise)} in one entry"] * single + ["on two consecutive entries"] * consecutive
+    )
+    limits = " or ".join(
+        [f"a rise of {_chaq(rule['single_rise'])} in one entry"] * single
+        + [f"{_chaq(rule['consecutive_rise'])} twice in a row"] * consecutive
+    )
+    evidence: dict[str, Any] = {
+        "setting": setting,
+        "conditions": ["single_rise"] * single + ["consecutive_rise"] * consecutive,
+        "previous": _point(previous),
+    }
+    if consecutive:
+        evidence["earlier"] = [_point(values[-3]), _point(previous)]
+    return _finding(
+        rule,
+        latest,
+        f"{setting.capitalize()} CHAQ (0–3) rose {how} ({path}; {days}); alert at {limits}.",
+        evidence,
+    )
 
 
-def fd6(patient_id: int, rule: Params, series: dict[tuple[str, str], Series]) -> Finding | None:
+def fd6(rule: Params, series: dict[tuple[str, str], Series], zone: ZoneInfo) -> list[Finding]:
+    """Each home measure (STS30, TUG) worse than its own baseline on its last two tests is
+    reported: one finding per measure, keyed by its own newest test."""
+    findings = []
     for measure, higher_is_better in ((Measure.STS30, True), (Measure.TUG, False)):
         values = series.get((measure, Setting.HOME), [])
         count = rule["baseline_tests"]
@@ -191,13 +269,21 @@ def fd6(patient_id: int, rule: Params, series: dict[tuple[str, str], Series]) ->
             continue
         worse = Decimal(str(rule["worse_ratio"]))
         limit = baseline * (1 - worse) if higher_is_better else baseline * (1 + worse)
-        if all((a.value <= limit) if higher_is_better else (a.value >= limit) for a in last_two):
-            return _finding(
+        if not all(
+            (a.value <= limit) if higher_is_better else (a.value >= limit) for a in last_two
+        ):
+            continue
+        unit = UNITS[measure]
+        tests = " then ".join(
+            f"{_shown(a.value)}{unit} on {_day(a.measured_at, zone)}" for a in last_two
+        )
+        findings.append(
+            _finding(
                 rule,
                 last_two[1],
-                f"Home {measure} worse than the personal baseline ({_num(baseline)}) by "
-                f"{worse:.0%} or more on two tests in a row "
-                f"({_num(last_two[0].value)}, {_num(last_two[1].value)}).",
+                f"Home {measure} {tests}: both {_percent(worse)} or more "
+                f"{'below' if higher_is_better else 'above'} the personal baseline of "
+                f"{_shown(baseline)}{unit}.",
                 {
                     "measure": measure,
                     "baseline": _num(baseline),
@@ -205,44 +291,57 @@ def fd6(patient_id: int, rule: Params, series: dict[tuple[str, str], Series]) ->
                     "tests": [_point(a) for a in last_two],
                 },
             )
-    return None
-
-
-def fd_kidney(rule_id: str) -> Rule:
-    def rule_fn(
-        patient_id: int, rule: Params, series: dict[tuple[str, str], Series]
-    ) -> Finding | None:
-        values = sorted(
-            series.get((Measure.EGFR, Setting.CLINIC), [])
-            + series.get((Measure.EGFR, Setting.HOME), []),
-            key=lambda a: (a.measured_at, a.pk),
         )
-        if not values:
-            return None
-        latest = values[-1]
-        if rule_id == "KID-1" and latest.value < rule["below"]:
-            return _finding(
+    return findings
+
+
+def kid1(rule: Params, series: dict[tuple[str, str], Series], zone: ZoneInfo) -> list[Finding]:
+    """The newest eGFR of any setting below the limit: a value, not a comparison."""
+    values = sorted(
+        series.get((Measure.EGFR, Setting.CLINIC), [])
+        + series.get((Measure.EGFR, Setting.HOME), []),
+        key=lambda a: (a.measured_at, a.pk),
+    )
+    if not values or values[-1].value >= rule["below"]:
+        return []
+    latest = values[-1]
+    return [
+        _finding(
+            rule,
+            latest,
+            f"eGFR {_shown(latest.value)} {EGFR_UNIT} on {_day(latest.measured_at, zone)}, "
+            f"below {_shown(rule['below'])} {EGFR_UNIT}.",
+            {},
+            Audience.TEAM,  # DOMAIN.md 6: alert the team
+        )
+    ]
+
+
+def kid2(rule: Params, series: dict[tuple[str, str], Series], zone: ZoneInfo) -> list[Finding]:
+    """A fall from the last value of the same setting: a home result is never compared with
+    a clinic one (DOMAIN.md 1)."""
+    findings = []
+    for setting in (Setting.CLINIC, Setting.HOME):
+        values = series.get((Measure.EGFR, setting), [])
+        if len(values) < 2 or values[-2].value <= 0:
+            continue
+        latest, previous = values[-1], values[-2]
+        fall = (previous.value - latest.value) / previous.value
+        if fall < Decimal(str(rule["drop_ratio"])):
+            continue
+        findings.append(
+            _finding(
                 rule,
                 latest,
-                f"eGFR {_num(latest.value)} is below {rule['below']} mL/min/1.73m².",
-                {},
-                Audience.TEAM,
+                f"{setting.capitalize()} eGFR fell {_percent(fall)}: {_shown(previous.value)} → "
+                f"{_shown(latest.value)} {EGFR_UNIT} ({_day(previous.measured_at, zone)} → "
+                f"{_day(latest.measured_at, zone)}); alert at a fall of "
+                f"{_percent(rule['drop_ratio'])}.",
+                {"previous": _point(previous), "setting": setting},
+                Audience.TEAM,  # DOMAIN.md 6: alert the team
             )
-        if rule_id == "KID-2" and len(values) >= 2 and values[-2].value > 0:
-            previous = values[-2]
-            fall = (previous.value - latest.value) / previous.value
-            if fall >= Decimal(str(rule["drop_ratio"])):
-                return _finding(
-                    rule,
-                    latest,
-                    f"eGFR fell {fall:.0%} from the last value "
-                    f"({_num(previous.value)} → {_num(latest.value)}).",
-                    {"previous": _point(previous)},
-                    Audience.TEAM,
-                )
-        return None
-
-    return rule_fn
+        )
+    return findings
 
 
 ASSESSMENT_RULES: dict[str, Rule] = {
@@ -252,13 +351,19 @@ ASSESSMENT_RULES: dict[str, Rule] = {
     "FD-4": fd4,
     "FD-5": fd5,
     "FD-6": fd6,
-    "KID-1": fd_kidney("KID-1"),
-    "KID-2": fd_kidney("KID-2"),
+    "KID-1": kid1,
+    "KID-2": kid2,
 }
 
 
 def _session_rule(
-    rule: Params, sessions: list[SessionScore], field: str, label: str, *, with_ratio: bool
+    rule: Params,
+    sessions: list[SessionScore],
+    field: str,
+    label: str,
+    zone: ZoneInfo,
+    *,
+    with_ratio: bool,
 ) -> Finding | None:
     """FD-7 / FD-8: the two newest entries both well above the median of the 14 days before."""
     entries = [s for s in sessions if getattr(s, field) is not None]
@@ -281,12 +386,16 @@ def _session_rule(
     if not (high(getattr(first, field)) and high(getattr(latest, field))):
         return None
     day = latest.started_at.date()
+    limit = f"+{_shown(points)} points" + (f" and +{_percent(rule['ratio'])}" if with_ratio else "")
+    entries_read = " then ".join(
+        f"{getattr(s, field)}/10 on {_day(s.started_at, zone)}" for s in (first, latest)
+    )
     return Finding(
         patient_id=latest.patient_id,
         rule_id=rule.rule.id,
         urgency=rule.urgency,
-        reason=f"{label} {getattr(first, field)} then {getattr(latest, field)} after sessions, "
-        f"well above the 14-day median of {_num(median)}.",
+        reason=f"{label} after sessions {entries_read}, above the {rule['window_days']}-day "
+        f"median of {_shown(median)}/10 (alert at {limit}).",
         evidence={
             "rule": {"id": rule.rule.id, "version": rule.rule.version},
             "thresholds": rule.values,
@@ -307,8 +416,16 @@ def _session_rule(
     )
 
 
-def decline_findings(*, patient_ids: list[int], now: datetime) -> list[Finding]:
-    """Every FD and KID-1/2 finding for a batch of patients: three queries in all."""
+def _zones(patient_ids: list[int]) -> dict[int, str]:
+    return dict(PatientProfile.objects.filter(pk__in=patient_ids).values_list("pk", "timezone"))
+
+
+def decline_findings(
+    *, patient_ids: list[int], now: datetime, zones: Mapping[int, str] | None = None
+) -> list[Finding]:
+    """Every FD and KID-1/2 finding for a batch of patients: three queries in all, and one
+    more for the patients' time zones (reasons give local dates) unless the caller has them."""
+    zone_names = _zones(patient_ids) if zones is None else zones
     overrides = overrides_for(patient_ids)
     series: dict[int, dict[tuple[str, str], Series]] = defaultdict(lambda: defaultdict(list))
     for assessment in assessments_in_order(patient_ids, measures=ASSESSED, until=now):
@@ -316,11 +433,12 @@ def decline_findings(*, patient_ids: list[int], now: datetime) -> list[Finding]:
     sessions = session_scores(patient_ids, since=now - SESSION_WINDOW, until=now)
     findings = []
     for patient_id in patient_ids:
+        zone = ZoneInfo(zone_names.get(patient_id) or "UTC")
         patient_overrides = overrides.get(patient_id)
         for rule_id, rule_fn in ASSESSMENT_RULES.items():
             rule = params(rule_id, patient_overrides)
-            if rule.enabled and (found := rule_fn(patient_id, rule, series[patient_id])):
-                findings.append(found)
+            if rule.enabled:
+                findings += rule_fn(rule, series[patient_id], zone)
         for rule_id, field, label, with_ratio in (
             ("FD-7", "pain_after", "Pain", True),
             ("FD-8", "fatigue", "Fatigue", False),
@@ -328,7 +446,7 @@ def decline_findings(*, patient_ids: list[int], now: datetime) -> list[Finding]:
             rule = params(rule_id, patient_overrides)
             if rule.enabled and (
                 found := _session_rule(
-                    rule, sessions[patient_id], field, label, with_ratio=with_ratio
+                    rule, sessions[patient_id], field, label, zone, with_ratio=with_ratio
                 )
             ):
                 findings.append(found)
@@ -357,23 +475,46 @@ def decline_check_request(*, patient_id: int) -> None:
     enqueue_on_commit(evaluate_decline, patient_id)
 
 
-def decline_checks_run(*, patient_ids: list[int], now: datetime) -> list[Alert]:
-    """Evaluates, then clears the requests made up to `now` (a newer one stays for later)."""
-    with transaction.atomic():
-        alerts = decline_evaluate(patient_ids=patient_ids, now=now)
-        DeclineCheck.objects.filter(patient_id__in=patient_ids, requested_at__lte=now).delete()
+@dataclass(frozen=True)
+class DeclineRun:
+    alerts: list[Alert]
+    failed_patients: list[int]  # evaluation raised: logged, their check kept for a retry
+
+
+def _checks_run(patient_ids: list[int], now: datetime) -> list[Alert]:
+    alerts = decline_evaluate(patient_ids=patient_ids, now=now)
+    DeclineCheck.objects.filter(patient_id__in=patient_ids, requested_at__lte=now).delete()
     return alerts
 
 
-def decline_checks_sweep(*, now: datetime, batch_size: int = 500) -> int:
+def decline_checks_run(*, patient_ids: list[int], now: datetime) -> DeclineRun:
+    """Evaluates, then clears the requests made up to `now` (a newer one stays for later),
+    in one transaction for the batch. A patient whose evaluation raises is logged and keeps
+    their request; the rest of the batch is evaluated all the same."""
+    failed: set[int] = set()
+    runs = isolate_failures(
+        "decline", patient_ids, partial(_checks_run, now=now), lambda pid: pid, failed
+    )
+    return DeclineRun([alert for alerts in runs for alert in alerts], sorted(failed))
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    checked: int
+    failed_patients: int
+
+
+def decline_checks_sweep(*, now: datetime, batch_size: int = 500) -> SweepResult:
     waiting = list(
         DeclineCheck.objects.filter(requested_at__lt=now - STALE_CHECK)
         .order_by("requested_at")
         .values_list("patient_id", flat=True)[:5000]
     )
+    failed = 0
     for start in range(0, len(waiting), batch_size):
-        decline_checks_run(patient_ids=waiting[start : start + batch_size], now=now)
-    return len(waiting)
+        run = decline_checks_run(patient_ids=waiting[start : start + batch_size], now=now)
+        failed += len(run.failed_patients)
+    return SweepResult(checked=len(waiting), failed_patients=failed)
 
 
 def kidney_overdue_findings(*, patient_ids: list[int], now: datetime) -> list[Finding]:
@@ -386,6 +527,7 @@ def kidney_overdue_findings(*, patient_ids: list[int], now: datetime) -> list[Fi
     }
     if not due:
         return []
+    zones = {pid: ZoneInfo(name) for pid, name in _zones(list(due)).items()}
     latest: dict[int, Assessment] = {}
     for assessment in assessments_in_order(list(due), measures=[Measure.EGFR]):
         latest[assessment.patient_id] = assessment
@@ -397,24 +539,26 @@ def kidney_overdue_findings(*, patient_ids: list[int], now: datetime) -> list[Fi
         interval = timedelta(days=int(rule["interval_days"]))
         if last is not None and now - last.measured_at <= interval:
             continue
-        since = last.measured_at.date() if last else None
+        zone = zones.get(patient_id, ZoneInfo("UTC"))
+        since = last.measured_at.astimezone(zone).date() if last else None
         findings.append(
             Finding(
                 patient_id=patient_id,
                 rule_id="KID-3",
                 urgency=rule.urgency,
                 reason=(
-                    f"eGFR overdue: last result {since}, checked every {interval.days} days."
-                    if since
-                    else "No eGFR result on record."
+                    f"eGFR overdue: last result on {_day(last.measured_at, zone)}, "
+                    f"{(now - last.measured_at).days} days ago; due every {interval.days} days."
+                    if last
+                    else f"No eGFR result on record; due every {interval.days} days."
                 ),
                 evidence={
-                    "rule": {"id": "KID-3", "version": 1},
+                    "rule": {"id": "KID-3", "version": rule.rule.version},
                     "thresholds": rule.values,
                     "last": _point(last) if last else None,
                 },
-                period_start=since or now.date(),
-                period_end=now.date(),
+                period_start=since or now.astimezone(zone).date(),
+                period_end=now.astimezone(zone).date(),
                 period_key=f"after:{last.pk if last else 'none'}",
                 audience=Audience.TEAM,  # DOMAIN.md 6: alert the team
             )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -40,6 +41,9 @@ class Outgoing:
     recipient: User
     patient: PatientProfile | None
     message: Message
+    # Deferred (the patient's quiet hours): its deliveries wait, not enqueued at commit,
+    # until the delivery sweeper finds them due (next_attempt_at), as after a backoff.
+    not_before: datetime | None = None
 
 
 def _channels(recipient: User, kind: str) -> list[str]:
@@ -83,13 +87,19 @@ def notifications_send_many(outgoing: Iterable[Outgoing]) -> list[Notification]:
         )
     )
     deliveries = [
-        NotificationDelivery(notification=notification, channel=channel)
+        NotificationDelivery(
+            notification=notification,
+            channel=channel,
+            next_attempt_at=wanted[notification.dedup_key].not_before,
+        )
         for notification in created
         for channel in _channels(notification.recipient, notification.kind)
     ]
     NotificationDelivery.objects.bulk_create(deliveries, ignore_conflicts=True)
     ids = list(
-        NotificationDelivery.objects.filter(notification__in=created).values_list("id", flat=True)
+        NotificationDelivery.objects.filter(
+            notification__in=created, next_attempt_at__isnull=True
+        ).values_list("id", flat=True)
     )
     transaction.on_commit(lambda: deliveries_enqueue(ids), robust=True)
     return created

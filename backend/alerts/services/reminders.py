@@ -19,7 +19,8 @@ from django.db.models import Q
 
 from backend.accounts.models import CaregiverLink, PatientProfile, User
 from backend.alerts.models import JobCheckpoint, NotificationKind, Reminder, ReminderKind
-from backend.alerts.rules import overrides_for, params
+from backend.alerts.rules import Params, overrides_for, params
+from backend.alerts.services.isolation import patient_failed, patient_isolated
 from backend.alerts.services.notifications import Message, Outgoing, notifications_send_many
 from backend.exercise.selectors import (
     SESSION_WEIGHT,
@@ -68,6 +69,19 @@ def in_quiet_hours(moment: time, start: time, end: time) -> bool:
     return moment >= start or moment < end  # quiet hours across midnight
 
 
+def quiet_until(patient: PatientProfile, at: datetime) -> datetime | None:
+    """When `at` falls in the patient's quiet hours, the moment they end; otherwise None.
+    A message to the patient that is not tied to a time of its own (the weekly advice)
+    waits until then; a reminder whose time is quiet is skipped instead (_quiet)."""
+    start, end = patient.quiet_hours_start, patient.quiet_hours_end
+    zone = ZoneInfo(patient.timezone)
+    local = at.astimezone(zone)
+    if not in_quiet_hours(local.time(), start, end):
+        return None
+    day = local.date() if local.time() < end else local.date() + timedelta(days=1)
+    return datetime.combine(day, end, tzinfo=zone)
+
+
 def _quiet(d: Due) -> bool:
     """Neither the planned time nor the moment of sending (a late run) may be quiet."""
     start, end = d.patient.quiet_hours_start, d.patient.quiet_hours_end
@@ -90,33 +104,46 @@ def _windows(zone: ZoneInfo, since: datetime, until: datetime) -> list[tuple[dat
     ]
 
 
-def _due(at: datetime, window: timedelta) -> list[Due]:
+def _due(at: datetime, window: timedelta, failed: set[int]) -> list[Due]:
     eligible = PatientProfile.objects.filter(notifications_consent=True, user__is_active=True)
     zones = eligible.values_list("timezone", flat=True).distinct().order_by()
     due = []
     for zone_name in zones:
-        zone = ZoneInfo(zone_name)
+        try:
+            zone = ZoneInfo(zone_name)
+        except (ValueError, KeyError):  # a stored zone that is not one: only its patients
+            for pid in eligible.filter(timezone=zone_name).values_list("pk", flat=True):
+                patient_failed("reminders", pid, failed)
+            continue
         for local_date, time_range in _windows(zone, at - window, at):
             for patient in eligible.filter(time_range, timezone=zone_name).select_related("user"):
                 due.append(Due(patient, local_date, patient.reminder_time, at))
     return due
 
 
-def _sun_due(at: datetime, window: timedelta) -> list[Due]:
+def _sun_due(at: datetime, window: timedelta, failed: set[int]) -> list[Due]:
     overrides = overrides_for_sun()
     due = []
     for patient in PatientProfile.objects.filter(
         pk__in=list(overrides), notifications_consent=True, user__is_active=True
     ).select_related("user"):
-        rule = params("SUN-1", overrides[patient.pk])
-        zone = ZoneInfo(patient.timezone)
-        local_now = at.astimezone(zone)
-        when = time.fromisoformat(rule["time"])
-        for local_date, _ in _windows(zone, at - window, at):
-            moment = datetime.combine(local_date, when, tzinfo=zone)
-            outdoor = local_date.isoweekday() in rule["outdoor_weekdays"]
-            if at - window < moment <= at and (outdoor or local_date.month in rule["months"]):
-                due.append(Due(patient, local_date, when, local_now))
+        with patient_isolated("reminders", patient.pk, failed):
+            due += _sun_due_one(patient, params("SUN-1", overrides[patient.pk]), at, window)
+    return due
+
+
+def _sun_due_one(
+    patient: PatientProfile, rule: Params, at: datetime, window: timedelta
+) -> list[Due]:
+    zone = ZoneInfo(patient.timezone)
+    local_now = at.astimezone(zone)
+    when = time.fromisoformat(rule["time"])
+    due = []
+    for local_date, _ in _windows(zone, at - window, at):
+        moment = datetime.combine(local_date, when, tzinfo=zone)
+        outdoor = local_date.isoweekday() in rule["outdoor_weekdays"]
+        if at - window < moment <= at and (outdoor or local_date.month in rule["months"]):
+            due.append(Due(patient, local_date, when, local_now))
     return due
 
 
@@ -163,21 +190,29 @@ def _since(at: datetime) -> datetime:
     return since
 
 
-def reminders_run(*, at: datetime) -> int:
+@dataclass(frozen=True)
+class ReminderRun:
+    sent: int  # new reminders
+    failed_patients: int  # patients whose settings raised: logged, skipped this run
+
+
+def reminders_run(*, at: datetime) -> ReminderRun:
     """Sends the reminders that fell due since the last run (at least the last hour), up to
-    `at`; returns how many were new."""
+    `at`. A patient whose stored settings raise (a corrupt SUN-1 override, training days
+    that are not a list) is logged and skipped; everyone else is reminded all the same."""
+    failed: set[int] = set()
     with transaction.atomic():
-        sent = _send_due(at, at - _since(at))
+        sent = _send_due(at, at - _since(at), failed)
         # Only forward: an operator's run for an earlier --at must not rewind it.
         JobCheckpoint.objects.get_or_create(name=CHECKPOINT, defaults={"completed_until": at})
         JobCheckpoint.objects.filter(name=CHECKPOINT, completed_until__lt=at).update(
             completed_until=at
         )
-    return sent
+    return ReminderRun(sent=sent, failed_patients=len(failed))
 
 
-def _send_due(at: datetime, window: timedelta) -> int:
-    due, sun = _due(at, window), _sun_due(at, window)
+def _send_due(at: datetime, window: timedelta, failed: set[int]) -> int:
+    due, sun = _due(at, window, failed), _sun_due(at, window, failed)
     patient_ids = list({d.patient.pk for d in due + sun})
     # S: no reminder without an active programme (paused, completed or none)
     active = active_programmes(patient_ids)
@@ -187,25 +222,28 @@ def _send_due(at: datetime, window: timedelta) -> int:
         programme = active.get(d.patient.pk)
         if programme is None or programme.current_version is None:
             continue
-        if _quiet(d):
-            continue
-        monday = week_monday(d.local_date)
-        version = programme.current_version
-        for kind in _kinds(
-            d,
-            counts.get((d.patient.pk, monday), Decimal(0)),
-            version.sessions_per_week_min,
-            version.sessions_per_week_max,
-        ):
-            planned.append((d, kind))
+        with patient_isolated("reminders", d.patient.pk, failed):
+            if _quiet(d):
+                continue
+            monday = week_monday(d.local_date)
+            version = programme.current_version
+            planned += [
+                (d, kind)
+                for kind in _kinds(
+                    d,
+                    counts.get((d.patient.pk, monday), Decimal(0)),
+                    version.sessions_per_week_min,
+                    version.sessions_per_week_max,
+                )
+            ]
     for d in sun:
-        quiet = _quiet(d)
-        if (
-            d.patient.pk in active
-            and not quiet
-            and (d.local_date.isoweekday() in d.patient.training_weekdays)
-        ):
-            planned.append((d, ReminderKind.SUN))
+        with patient_isolated("reminders", d.patient.pk, failed):
+            if (
+                d.patient.pk in active
+                and not _quiet(d)
+                and (d.local_date.isoweekday() in d.patient.training_weekdays)
+            ):
+                planned.append((d, ReminderKind.SUN))
     if not planned:
         return 0
     existing = set(

@@ -21,5 +21,7 @@ class Command(BaseCommand):
             moment = datetime.fromisoformat(at.replace("Z", "+00:00"))
             if moment.tzinfo is None:
                 raise CommandError("--at needs a time zone offset, e.g. 2026-12-03T18:00Z")
-        sent = reminders_run(at=moment)
-        self.stdout.write(f"{sent} reminder(s) sent for {moment.isoformat()}")
+        run = reminders_run(at=moment)
+        self.stdout.write(f"{run.sent} reminder(s) sent for {moment.isoformat()}")
+        if run.failed_patients:
+            self.stderr.write(f"{run.failed_patients} patient(s) skipped: see the log")
