@@ -832,19 +832,19 @@ def test_override_of_urgency_is_used_by_the_alert(world: World) -> None:
     assert notified(alert) == {world.physio.pk, world.nurse.pk}
 
 
-def test_an_urgent_rule_made_routine_by_an_override_still_reaches_the_nurse(
+def test_a_stored_override_cannot_lower_a_safety_critical_rule_nor_drop_the_nurse(
     world: World,
 ) -> None:
-    # given: FD-2 is safety-critical; a clinician lowered its urgency for this patient
+    # given: FD-2 is safety-critical (DOMAIN.md 7); a stored override tries to make it routine
     override(world, "FD-2", urgency="routine")
     clinic(world, "CMAS", 14, ago(days=1))
 
     # when
     evaluate(world)
 
-    # then
+    # then it stays urgent and reaches physiotherapist and nurse at once
     alert = only_alert(world, "FD-2")
-    assert alert.urgency == "routine"
+    assert alert.urgency == "urgent"
     assert notified(alert) == {world.physio.pk, world.nurse.pk}
 
 
