@@ -257,7 +257,18 @@ def _jsonable(value: Any) -> Any:
 def _require_editable(session: SessionLog, by: User) -> None:
     if session.deleted_at is not None:
         raise DomainError("This session log was deleted.", code="conflict", status=409)
-    if by.pk not in {session.recorded_by_id, session.patient.user_id} and by.role != Role.CAREGIVER:
+    if session.supervised:
+        # A clinician's record of a supervised session: the patient side may not rewrite it.
+        on_team = by.role in ANY_CLINICIAN and session.patient.care_team.filter(member=by).exists()
+        if by.pk != session.recorded_by_id and not on_team:
+            raise DomainError(
+                "A supervised session is changed only by its recorder or the care team.",
+                code="permission_denied",
+                status=403,
+            )
+    elif (
+        by.pk not in {session.recorded_by_id, session.patient.user_id} and by.role != Role.CAREGIVER
+    ):
         raise DomainError(
             "Only the person who logged this session may change it.",
             code="permission_denied",
