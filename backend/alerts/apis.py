@@ -43,11 +43,13 @@ class NotificationFilter(filters.FilterSet):
 
 
 @extend_schema(tags=["notifications"])
-class NotificationListApi(generics.ListAPIView):
+class NotificationListApi(RecordsPageReads, generics.ListAPIView):
     """My in-app inbox, newest first."""
 
     serializer_class = NotificationOutput
     filterset_class = NotificationFilter
+    # A notification about a patient (an alert's reason, a symptom) is a read of their record.
+    audit_resource = Resource.NOTIFICATION
 
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):

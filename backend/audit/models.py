@@ -44,6 +44,7 @@ class Resource(models.TextChoices):
     NOTIFICATION = "notification", "Notification"
     RULE_SETTINGS = "rule_settings", "Rule settings (id: the patient's)"
     SYMPTOM_REPORT = "symptom_report", "Symptom report"
+    REPLAYED_ANSWER = "replayed_answer", "Replayed idempotent answer (id: the stored key's)"
 
 
 class AppendOnlyError(Exception):

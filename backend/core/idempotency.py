@@ -20,6 +20,7 @@ import json
 import os
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -129,7 +130,7 @@ def _claim(request: Request, key: str, *, now: datetime) -> IdempotencyKey | Res
             )
         if stored.state == IdempotencyState.IN_PROGRESS:
             break
-        return _replay(stored, key)
+        return _replay(stored, key, request)
     raise DomainError(
         f"A request with this {HEADER} is still being processed; retry in a moment.",
         code="idempotency_key_in_use",
@@ -137,7 +138,24 @@ def _claim(request: Request, key: str, *, now: datetime) -> IdempotencyKey | Res
     )
 
 
-def _replay(stored: IdempotencyKey, key: str) -> Response:
+@dataclass(frozen=True)
+class _ReplayedAnswer:
+    pk: int
+    patient_id: int | None
+
+
+def _record_replay(request: Request, stored: IdempotencyKey, data: Any) -> None:
+    """A replay hands out a stored answer, often a patient's record: it is a read like any
+    other and goes in the audit trail (whose it was, when the body names a patient)."""
+    from backend.audit.models import Action, Resource
+    from backend.audit.services import record_access
+
+    patient = data.get("patient") if isinstance(data, dict) else None
+    answer = _ReplayedAnswer(stored.pk, patient if isinstance(patient, int) else None)
+    record_access(request, Action.READ, Resource.REPLAYED_ANSWER, [answer])
+
+
+def _replay(stored: IdempotencyKey, key: str, request: Request) -> Response:
     try:
         data = _decrypt(key, stored.response_body) if stored.response_body is not None else None
     except InvalidTag as error:  # SECRET_KEY rotated since: the answer cannot be read back
@@ -147,6 +165,7 @@ def _replay(stored: IdempotencyKey, key: str) -> Response:
             status=422,
         ) from error
     assert stored.response_status is not None  # noqa: S101  # completed rows have one
+    _record_replay(request, stored, data)
     return Response(data, status=stored.response_status, headers={REPLAYED_HEADER: "true"})
 
 

@@ -216,12 +216,9 @@ class SessionListCreateApi(RecordsPageReads, generics.ListAPIView):
         submitted = _submit(current_user(request), request.data)
         if submitted.session is None:
             return Response(_refused_body(submitted), status=submitted.http_status)
-        record_access(
-            request,
-            Action.CREATE,
-            Resource.SESSION,
-            [submitted.session] if submitted.created else [],
-        )
+        # A duplicate's answer is the stored log read back: a read, recorded as such.
+        action = Action.CREATE if submitted.created else Action.READ
+        record_access(request, action, Resource.SESSION, [submitted.session])
         return Response(
             SessionWriteOutput(submitted.session).data,
             status=status.HTTP_201_CREATED if submitted.created else status.HTTP_200_OK,
@@ -244,6 +241,8 @@ class SessionSyncApi(APIView):
         ]
         created = [result["session"] for result in results if result["status"] == "created"]
         record_access(request, Action.CREATE, Resource.SESSION, created)
+        read_back = [result["session"] for result in results if result["status"] == "duplicate"]
+        record_access(request, Action.READ, Resource.SESSION, read_back)
         counts = {
             state: sum(1 for result in results if result["status"] == state)
             for state in ("created", "duplicate", "invalid")
