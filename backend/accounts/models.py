@@ -5,6 +5,7 @@ from __future__ import annotations
 import zoneinfo
 from datetime import time
 from functools import cache
+from typing import Any
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
@@ -124,6 +125,15 @@ class PatientProfile(models.Model):
         return self.user.display_name
 
 
+class CurrentManager(models.Manager[Any]):
+    """Seats and links in force: one that ended (the person left, or was deactivated) is kept
+    with its date as history but counts for nothing (DOMAIN.md 7: nobody who has left the
+    care team receives anything about the patient). `history` reads them all."""
+
+    def get_queryset(self) -> models.QuerySet[Any]:
+        return super().get_queryset().filter(ended_at__isnull=True)
+
+
 class CareTeamMembership(models.Model):
     """One clinician on one patient's care team, with the role they play there."""
 
@@ -134,11 +144,21 @@ class CareTeamMembership(models.Model):
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    history = models.Manager()
+    objects = CurrentManager()
 
     class Meta:
         ordering = ["role", "id"]
+        default_manager_name = "objects"
+        base_manager_name = "history"
         constraints = [
-            models.UniqueConstraint(fields=["patient", "member"], name="care_team_member_once"),
+            models.UniqueConstraint(
+                fields=["patient", "member"],
+                condition=Q(ended_at__isnull=True),
+                name="care_team_member_once",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -172,10 +192,20 @@ class CaregiverLink(models.Model):
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    history = models.Manager()
+    objects = CurrentManager()
 
     class Meta:
+        default_manager_name = "objects"
+        base_manager_name = "history"
         constraints = [
-            models.UniqueConstraint(fields=["caregiver", "patient"], name="caregiver_link_once"),
+            models.UniqueConstraint(
+                fields=["caregiver", "patient"],
+                condition=Q(ended_at__isnull=True),
+                name="caregiver_link_once",
+            ),
         ]
 
     def __str__(self) -> str:

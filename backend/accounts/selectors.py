@@ -33,11 +33,15 @@ def patients_visible_to(viewer: User) -> QuerySet[PatientProfile]:
         return patients.none()
     if viewer.role == Role.CAREGIVER:
         return patients.filter(
-            caregiver_links__caregiver=viewer, user__organisation_id=viewer.organisation_id
+            caregiver_links__caregiver=viewer,
+            caregiver_links__ended_at__isnull=True,  # the same join: a link in force
+            user__organisation_id=viewer.organisation_id,
         )
     if viewer.is_clinician:
         return patients.filter(
-            care_team__member=viewer, user__organisation_id=viewer.organisation_id
+            care_team__member=viewer,
+            care_team__ended_at__isnull=True,  # the same join: a seat in force
+            user__organisation_id=viewer.organisation_id,
         )
     return patients.none()
 

@@ -276,7 +276,8 @@ def care_team_member_remove(*, membership: CareTeamMembership, by: User) -> None
             code="last_physiotherapist",
             status=409,
         )
-    membership.delete()
+    # Ended, not deleted: who was on the team, and until when, stays on record.
+    CareTeamMembership.objects.filter(pk=membership.pk).update(ended_at=timezone.now())
 
 
 @dataclass(frozen=True)
@@ -394,4 +395,9 @@ def account_deactivate(*, user: User, by: User) -> int:
     revoked = BlacklistedToken.objects.bulk_create(
         [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
     )
+    # Off every recipient list at once (DOMAIN.md 7): no device to push to, no seat on a care
+    # team, no caregiver link; seats and links end with a date and stay as history.
+    PushDevice.objects.filter(user=user).delete()
+    CareTeamMembership.objects.filter(member=user).update(ended_at=now)
+    CaregiverLink.objects.filter(caregiver=user).update(ended_at=now)
     return len(revoked)

@@ -123,7 +123,7 @@ def _notify(alerts: list[Alert], audiences: dict[str, str], kind: str) -> None:
             f"{kind}:{alert.pk}",
         )
         outgoing += [
-            Outgoing(seat.member, None, message)
+            Outgoing(seat.member, None, message, patient_id=alert.patient_id)
             for seat in team[alert.patient_id]
             if seat.role in roles
         ]

@@ -13,6 +13,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from backend.accounts.models import PushDevice
+from backend.accounts.selectors import patients_visible_to
 from backend.alerts.models import Channel, DeliveryStatus, NotificationDelivery
 from backend.alerts.push import push_sender
 
@@ -97,11 +98,25 @@ def _email(delivery: NotificationDelivery) -> str:
     return _finish(delivery, DeliveryStatus.SENT)
 
 
+def _still_entitled(delivery: NotificationDelivery) -> bool:
+    """At send time, not only when queued: the recipient is active and, for news about a
+    patient, still the patient, on the care team or a caregiver (DOMAIN.md 7)."""
+    notification = delivery.notification
+    recipient = notification.recipient
+    if not recipient.is_active:
+        return False
+    if notification.patient_id is None:
+        return True
+    return patients_visible_to(recipient).filter(pk=notification.patient_id).exists()
+
+
 def delivery_send(*, delivery_id: int) -> str:
     """Sends one delivery if it is still pending; returns its status afterwards."""
     delivery = _claim(delivery_id)
     if delivery is None:
         return "not_pending"
+    if not _still_entitled(delivery):
+        return _finish(delivery, DeliveryStatus.SKIPPED, "recipient left or was deactivated")
     try:
         return _push(delivery) if delivery.channel == Channel.PUSH else _email(delivery)
     except TransientDeliveryError as error:

@@ -44,6 +44,13 @@ class Outgoing:
     # Deferred (the patient's quiet hours): its deliveries wait, not enqueued at commit,
     # until the delivery sweeper finds them due (next_attempt_at), as after a backoff.
     not_before: datetime | None = None
+    # Whom it is about when only the id is at hand (alerts): the send re-checks that the
+    # recipient may still hear about this patient.
+    patient_id: int | None = None
+
+    @property
+    def about(self) -> int | None:
+        return self.patient.pk if self.patient is not None else self.patient_id
 
 
 def _channels(recipient: User, kind: str) -> list[str]:
@@ -56,7 +63,11 @@ def _channels(recipient: User, kind: str) -> list[str]:
 def notifications_send_many(outgoing: Iterable[Outgoing]) -> list[Notification]:
     """Creates the notifications that do not exist yet and their deliveries, in the caller's
     transaction, and enqueues the deliveries after commit. Returns the new notifications."""
-    wanted = {f"{item.message.dedup_key}:{item.recipient.pk}": item for item in outgoing}
+    wanted = {
+        f"{item.message.dedup_key}:{item.recipient.pk}": item
+        for item in outgoing
+        if item.recipient.is_active  # a deactivated account receives nothing (DOMAIN.md 7)
+    }
     if not wanted:
         return []
     existing = set(
@@ -65,7 +76,7 @@ def notifications_send_many(outgoing: Iterable[Outgoing]) -> list[Notification]:
     fresh = [
         Notification(
             recipient=item.recipient,
-            patient=item.patient,
+            patient_id=item.about,
             kind=item.message.kind,
             title=item.message.title,
             body=item.message.body,
