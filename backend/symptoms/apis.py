@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from django.db import transaction
 from django.http import Http404
@@ -19,6 +20,7 @@ from backend.core.exceptions import first_message
 from backend.core.filters import IdFilter, UtcDateTimeFilter
 from backend.core.serializers import ErrorSerializer
 from backend.exercise.apis.common import patient_for_write
+from backend.exercise.models import SessionLog
 from backend.exercise.selectors import session_get
 from backend.symptoms.models import ReportSource, SymptomReport
 from backend.symptoms.selectors import symptom_reports_visible_to
@@ -112,29 +114,62 @@ class SymptomReportListCreateApi(RecordsPageReads, generics.ListAPIView):
 
     def _refused(self, request: Request, errors: dict[str, Any]) -> Response:
         """A 400 that still stores the valid symptoms of the body (DOMAIN.md 7)."""
-        viewer = current_user(request)
-        reported, client_id, reported_at = reported_in(request.data)
-        outcome: ReportOutcome | None = None
-        if reported.codes or reported.other.strip():
-            try:
-                patient = patient_for_write(viewer, lenient_patient_id(request.data))
-            except (Http404, DomainError):
-                patient = None
-            if patient is not None:
-                outcome = symptom_report_record(
-                    by=viewer,
-                    patient=patient,
-                    reported=reported,
-                    source=ReportSource.STANDALONE,
-                    client_id=client_id,
-                    reported_at=reported_at,
-                )
-                if outcome.created and outcome.report is not None:
-                    record_access(request, Action.CREATE, Resource.SYMPTOM_REPORT, [outcome.report])
-        report = outcome.report if outcome is not None else None
-        body = {
-            **error_body(400, "invalid", first_message(errors) or "Invalid input.", errors),
-            "safety_message": outcome.safety_message if outcome is not None else None,
-            "symptom_report": report.pk if report is not None else None,
-        }
-        return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        outcome = symptoms_of_refused_request(request, request.data, within_log=False)
+        detail = first_message(errors) or "Invalid input."
+        return Response(refused_body(400, "invalid", detail, errors, outcome), status=400)
+
+
+def symptoms_of_refused_request(
+    request: Request, payload: Any, *, within_log: bool, session: SessionLog | None = None
+) -> ReportOutcome | None:
+    """Stores and alerts the valid symptoms of a body that is otherwise refused, and records
+    the write. `within_log`: the body is a session log, so its client_id is the log's (and its
+    end time the report's time); else a standalone report's own. None when it reports nothing
+    or names no patient the caller may write for."""
+    viewer = current_user(request)
+    reported, client_id, reported_at = reported_in(payload)
+    if not (reported.codes or reported.other.strip() or (within_log and reported.anything)):
+        return None
+    if session is not None:
+        patient = session.patient
+    else:
+        try:
+            patient = patient_for_write(viewer, lenient_patient_id(payload))
+        except (Http404, DomainError):
+            return None
+    log_client_id: UUID | None = None
+    if session is not None:  # a refused correction of a stored log
+        source, log_client_id, client_id = ReportSource.FOLLOW_UP, session.client_id, None
+    elif within_log:  # the body's client_id is the refused log's
+        source, log_client_id, client_id = ReportSource.REFUSED_LOG, client_id, None
+    else:
+        source = ReportSource.STANDALONE
+    outcome = symptom_report_record(
+        by=viewer,
+        patient=patient,
+        reported=reported,
+        source=source,
+        session=session,
+        log_client_id=log_client_id,
+        client_id=client_id,
+        reported_at=None if session is not None else reported_at,
+    )
+    if outcome.created and outcome.report is not None:
+        record_access(request, Action.CREATE, Resource.SYMPTOM_REPORT, [outcome.report])
+    return outcome
+
+
+def refused_body(
+    status_code: int, code: str, detail: str, errors: dict[str, Any], symptoms: ReportOutcome | None
+) -> dict[str, Any]:
+    """The API's error shape plus what the refused request's symptoms stored: the safety
+    message the app must show, and the report."""
+    return {**error_body(status_code, code, detail, errors), **safety_fields(symptoms)}
+
+
+def safety_fields(symptoms: ReportOutcome | None) -> dict[str, Any]:
+    report = symptoms.report if symptoms is not None else None
+    return {
+        "safety_message": symptoms.safety_message if symptoms is not None else None,
+        "symptom_report": report.pk if report is not None else None,
+    }

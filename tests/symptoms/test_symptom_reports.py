@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 
 from backend.accounts.models import User
 from backend.alerts.models import Alert, Notification, RuleOverride
+from backend.audit.models import AccessEvent, Action, Resource
 from backend.exercise.codes import SAFETY_MESSAGES, SYMPTOM_TIERS, Symptom, SymptomTier
 from backend.exercise.models import (
     Programme,
@@ -155,6 +156,10 @@ def test_a_refused_log_with_chest_pain_still_stores_alerts_and_pauses(
     }
     assert status_of(programme) == ProgrammeStatus.PAUSED
     assert not SessionLog.objects.exists()
+    # and the write is in the audit trail like any other
+    assert AccessEvent.objects.filter(
+        action=Action.CREATE, resource_type=Resource.SYMPTOM_REPORT, resource_id=report.pk
+    ).exists()
 
 
 def test_the_corrected_upload_of_a_refused_log_is_stored_and_alerts_nothing_twice(

@@ -13,11 +13,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.accounts.apis import current_user
-from backend.accounts.models import User
 from backend.audit.mixins import RecordsPageReads
 from backend.audit.models import Action, Resource
 from backend.audit.services import record_access
-from backend.core.errors import DomainError, error_body
+from backend.core.errors import DomainError
 from backend.core.exceptions import first_message
 from backend.core.filters import IdFilter, UtcDateTimeFilter
 from backend.core.serializers import ErrorSerializer
@@ -33,13 +32,11 @@ from backend.exercise.serializers import (
     SyncOutput,
 )
 from backend.exercise.services import sessions
-from backend.symptoms.models import ReportSource
+from backend.symptoms.apis import refused_body, safety_fields, symptoms_of_refused_request
 from backend.symptoms.serializers import (
     RefusedWithSymptomsOutput,
-    lenient_patient_id,
-    reported_in,
 )
-from backend.symptoms.services import ReportOutcome, symptom_report_record
+from backend.symptoms.services import ReportOutcome
 
 
 class SessionFilter(filters.FilterSet):
@@ -72,9 +69,10 @@ class Submitted:
         return self.status == "created"
 
 
-def _submit(viewer: User, payload: Any) -> Submitted:
+def _submit(request: Request, payload: Any) -> Submitted:
     """Stores a log; when the log is refused, still stores and alerts its symptoms (shared/
     DOMAIN.md 7) in the caller's transaction, outside the log's own rolled-back savepoint."""
+    viewer = current_user(request)
     data = SessionCreateInput(data=payload)
     if data.is_valid():
         try:
@@ -97,62 +95,26 @@ def _submit(viewer: User, payload: Any) -> Submitted:
             return Submitted(state, recorded.session, symptoms=recorded.symptoms)
     else:
         refused = Submitted("invalid", errors=dict(data.errors))
-    refused.symptoms = _symptoms_of_refused(viewer, payload)
+    refused.symptoms = symptoms_of_refused_request(request, payload, within_log=True)
     return refused
-
-
-def _symptoms_of_refused(viewer: User, payload: Any) -> ReportOutcome | None:
-    reported, log_client_id, ended_at = reported_in(payload)
-    if not reported.anything:
-        return None
-    try:
-        patient = patient_for_write(viewer, lenient_patient_id(payload))
-    except (Http404, DomainError):
-        return None  # no patient this viewer may write for: nothing can be stored
-    return symptom_report_record(
-        by=viewer,
-        patient=patient,
-        reported=reported,
-        source=ReportSource.REFUSED_LOG,
-        log_client_id=log_client_id,
-        reported_at=ended_at,
-    )
 
 
 def _refused_body(submitted: Submitted) -> dict[str, Any]:
     errors = submitted.errors or {}
     detail = submitted.detail or first_message(errors) or "Invalid input."
-    body = error_body(submitted.http_status, submitted.code, detail, errors)
-    return {**body, **_safety(submitted.symptoms)}
+    return refused_body(submitted.http_status, submitted.code, detail, errors, submitted.symptoms)
 
 
-def _safety(symptoms: ReportOutcome | None) -> dict[str, Any]:
-    report = symptoms.report if symptoms is not None else None
-    return {
-        "safety_message": symptoms.safety_message if symptoms is not None else None,
-        "symptom_report": report.pk if report is not None else None,
-    }
-
-
-def _refused_correction(
-    viewer: User, session: SessionLog, payload: Any, refused: Submitted
-) -> Response:
+def _refused_correction(request: Request, session: SessionLog, refused: Submitted) -> Response:
     """A correction refused (invalid, not the recorder, edit window closed) still reports the
     symptoms it adds, as a follow-up of the log (DOMAIN.md 7)."""
-    reported, _, _ = reported_in(payload)
-    if reported.codes or reported.other.strip():
-        refused.symptoms = symptom_report_record(
-            by=viewer,
-            patient=session.patient,
-            reported=reported,
-            source=ReportSource.FOLLOW_UP,
-            session=session,
-            log_client_id=session.client_id,
-        )
+    refused.symptoms = symptoms_of_refused_request(
+        request, request.data, within_log=False, session=session
+    )
     return Response(_refused_body(refused), status=refused.http_status)
 
 
-def _sync_one(viewer: User, index: int, payload: Any) -> dict[str, Any]:
+def _sync_one(request: Request, index: int, payload: Any) -> dict[str, Any]:
     raw_id = payload.get("client_id") if isinstance(payload, dict) else None
     answer: dict[str, Any] = {
         "index": index,
@@ -160,21 +122,26 @@ def _sync_one(viewer: User, index: int, payload: Any) -> dict[str, Any]:
     }
     if not isinstance(payload, dict):
         errors = {"non_field_errors": ["Each log must be a JSON object."]}
-        return {**answer, "status": "invalid", "errors": errors, **_safety(None)}
+        return {**answer, "status": "invalid", "errors": errors, **safety_fields(None)}
     try:
-        submitted = _submit(viewer, payload)
+        submitted = _submit(request, payload)
     except Http404:
         errors = {"patient": ["No such patient."]}
-        return {**answer, "status": "invalid", "errors": errors, **_safety(None)}
+        return {**answer, "status": "invalid", "errors": errors, **safety_fields(None)}
     if submitted.session is None:
         errors = submitted.errors or {}
-        return {**answer, "status": "invalid", "errors": errors, **_safety(submitted.symptoms)}
+        return {
+            **answer,
+            "status": "invalid",
+            "errors": errors,
+            **safety_fields(submitted.symptoms),
+        }
     return {
         **answer,
         "client_id": str(submitted.session.client_id),
         "status": submitted.status,
         "session": submitted.session,
-        **_safety(submitted.symptoms),
+        **safety_fields(submitted.symptoms),
     }
 
 
@@ -213,7 +180,7 @@ class SessionListCreateApi(RecordsPageReads, generics.ListAPIView):
     def post(self, request: Request) -> Response:
         """Log a session. Retrying with the same `client_id` is safe: the stored log comes back
         with 200 and nothing new is created. A refused log (400) still stores its symptoms."""
-        submitted = _submit(current_user(request), request.data)
+        submitted = _submit(request, request.data)
         if submitted.session is None:
             return Response(_refused_body(submitted), status=submitted.http_status)
         # A duplicate's answer is the stored log read back: a read, recorded as such.
@@ -232,11 +199,10 @@ class SessionSyncApi(APIView):
     def post(self, request: Request) -> Response:
         """Upload up to 100 logs recorded offline. Each is answered on its own (created,
         duplicate, or invalid with its errors); one bad log never blocks the others."""
-        viewer = current_user(request)
         batch = SyncInput(data=request.data)
         batch.is_valid(raise_exception=True)
         results = [
-            _sync_one(viewer, index, payload)
+            _sync_one(request, index, payload)
             for index, payload in enumerate(batch.validated_data["logs"])
         ]
         created = [result["session"] for result in results if result["status"] == "created"]
@@ -284,7 +250,7 @@ class SessionDetailApi(APIView):
         data = SessionUpdateInput(data=request.data, partial=True)
         if not data.is_valid():
             refused = Submitted("invalid", errors=dict(data.errors))
-            return _refused_correction(viewer, session, request.data, refused)
+            return _refused_correction(request, session, refused)
         changes = dict(data.validated_data)
         if "results" in changes:
             changes["results"] = [dict(result) for result in changes["results"]]
@@ -299,7 +265,7 @@ class SessionDetailApi(APIView):
                 code=error.code,
                 http_status=error.status,
             )
-            return _refused_correction(viewer, session, request.data, refused)
+            return _refused_correction(request, session, refused)
         record_access(request, Action.UPDATE, Resource.SESSION, [session])
         return Response(
             SessionOutput(selectors.session_get(viewer=viewer, session_id=session_id)).data

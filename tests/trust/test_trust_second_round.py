@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
-import time_machine
 from django.core import mail
 from django.utils import timezone
 
@@ -16,20 +14,12 @@ from backend.alerts.models import DeliveryStatus, Notification, NotificationDeli
 from backend.alerts.services.delivery import delivery_send
 from backend.audit.models import AccessEvent, Action, Resource
 from backend.exercise.models import SessionLog
-from tests.alerts.conftest import recorded_pushes  # noqa: F401  # the push fake
 from tests.builders import done_as_prescribed, session_logged
-from tests.exercise.conftest import library, programme, session_body  # noqa: F401
+from tests.exercise.conftest import session_body
 
 pytestmark = pytest.mark.django_db
 
 SESSIONS = "/api/v1/sessions/"
-WEDNESDAY = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def _frozen_week() -> Iterator[None]:
-    with time_machine.travel(WEDNESDAY, tick=True):
-        yield
 
 
 def deactivate(client_for, by, user):
@@ -191,9 +181,7 @@ def test_finding_5_a_clinician_of_another_team_still_cannot_see_it(world, superv
 
 
 def reads(resource: str, actor) -> list[AccessEvent]:
-    return list(
-        AccessEvent.objects.filter(actor=actor, action=Action.READ, resource_type=resource)
-    )
+    return list(AccessEvent.objects.filter(actor=actor, action=Action.READ, resource_type=resource))
 
 
 def test_finding_9_a_clinicians_inbox_read_is_recorded_with_the_patient(
@@ -208,9 +196,7 @@ def test_finding_9_a_clinicians_inbox_read_is_recorded_with_the_patient(
     assert event.patient_id == world.patient.pk
 
 
-def test_finding_9_a_duplicate_session_answer_is_recorded_as_a_read(
-    world, programme, client_for
-):
+def test_finding_9_a_duplicate_session_answer_is_recorded_as_a_read(world, programme, client_for):
     caregiver = client_for(world.caregiver)
     body = session_body(programme, patient=world.patient.pk)
     assert caregiver.post(SESSIONS, body, format="json").status_code == 201
