@@ -43,11 +43,12 @@ UNFINISHED = [DeliveryStatus.PENDING, DeliveryStatus.SENDING]
 
 
 def _earlier_logs_with_low_pain(world, programme) -> None:
-    """Three logs over the last days with pain 2, then one with pain 6: FD-7 (pain well above
-    the 14-day median on two consecutive logs) fires if the next log has high pain too."""
-    for days_ago, pain in ((6, 2), (5, 2), (4, 2), (2, 6)):
+    """Three logs over the last days with pain 2, then one with pain 5: FD-7 (pain well above
+    the 14-day median on two consecutive logs) fires if the next log has high pain too. Pain
+    rises little within each log and stays below 7/10, so no log is a symptom by itself."""
+    for days_ago, pain in ((6, 2), (5, 2), (4, 2), (2, 5)):
         started = timezone.now() - timedelta(days=days_ago)
-        body = session_body(programme, started_at=started, pain_after=pain)
+        body = session_body(programme, started_at=started, pain_before=pain - 1, pain_after=pain)
         body["started_at"] = started
         body["ended_at"] = started + timedelta(minutes=35)
         session_log_record(by=world.patient.user, patient=world.patient, data=body)
@@ -69,7 +70,7 @@ def test_a_red_flag_logged_while_the_broker_is_down_is_stored_and_later_delivere
 
     # when Redis dies (or hangs) and the patient logs a session with chest pain and high pain
     private_redis.kill() if outage == "killed" else private_redis.freeze()
-    body = session_body(programme, symptoms=["chest_pain"], pain_after=7)
+    body = session_body(programme, symptoms=["chest_pain"], pain_before=5, pain_after=6)
     started = time.monotonic()
     response = app.request("POST", "/api/v1/sessions/", token_for(world.patient.user), json=body)
     elapsed = time.monotonic() - started
