@@ -327,7 +327,9 @@ CELERY_TASK_ROUTES = {
     "alerts.deliver_notifications": {"queue": "bulk"},
     # Periodic jobs: coordinators and their chunks.
     "alerts.run_reminders": {"queue": "jobs"},
+    "alerts.remind_chunk": {"queue": "jobs"},
     "alerts.evaluate_adherence": {"queue": "jobs"},
+    "alerts.evaluate_adherence_chunk": {"queue": "jobs"},
     "alerts.kidney_overdue": {"queue": "jobs"},
     "accounts.purge_expired_credentials": {"queue": "jobs"},
 }

@@ -145,3 +145,12 @@ def _advice(patients: list) -> list[Outgoing]:
         Outgoing(p.user, p, Message(kind, "Your week", "b", "week", p.pk, f"A-1:{p.pk}"))
         for p in patients
     ]
+
+
+def test_the_visibility_timeout_outlasts_twice_the_longest_task():
+    """Else Redis hands a task that is still running to a second worker."""
+    longest = max(
+        app.tasks[name].time_limit or settings.CELERY_TASK_TIME_LIMIT for name in _our_tasks()
+    )
+    visibility_timeout = settings.BROKER_VISIBILITY_TIMEOUT
+    assert visibility_timeout >= 2 * longest
