@@ -54,6 +54,7 @@ SERVER = os.environ.get("CHAOS_POSTGRES", "postgres://postgres@127.0.0.1:5432")
 DATABASE = "physiotrack_chaos"
 RED_FLAGS = {"SYM-1": "fainting", "SYM-2": "dark_urine", "SYM-3": "rash_flare"}
 SETTINGS = "bench.settings"  # production settings, throttles off, long-lived tokens
+QUEUES = ("urgent", "default", "bulk", "jobs")  # CELERY_TASK_QUEUES in config/settings.py
 GIVE_UP_AFTER = 120.0  # seconds a phone keeps retrying one upload after the run ended
 
 
@@ -365,7 +366,7 @@ def drain(redis: RedisServer, timeout: float) -> dict[str, int]:
         waiting = (
             DeclineCheck.objects.count()
             + NotificationDelivery.objects.filter(status=DeliveryStatus.PENDING).count()
-            + client.llen("celery")
+            + sum(client.llen(queue) for queue in QUEUES)
         )
         if waiting == 0:
             break
@@ -626,7 +627,12 @@ def main() -> int:
                 process.start()
         print("chaos: draining the queues")
         drained = drain(redis, timeout=180)
-        wait_until(lambda: redis.client().llen("celery") == 0, 60, 0.5, "an empty queue")
+        wait_until(
+            lambda: sum(redis.client().llen(queue) for queue in QUEUES) == 0,
+            60,
+            0.5,
+            "empty queues",
+        )
         rows, ok = verify(tally, run_dir)
     finally:
         for process in everything:

@@ -14,6 +14,7 @@ from typing import Any
 import dj_database_url
 from corsheaders.defaults import default_headers as default_cors_headers
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 RUN_DIR = Path(os.environ.get("PHYSIOTRACK_RUN_DIR", BASE_DIR / ".run"))
@@ -263,6 +264,7 @@ SPECTACULAR_SETTINGS = {
 # --- Celery ---------------------------------------------------------------------------------
 # Without CELERY_BROKER_URL the stack uses kombu's filesystem transport: no server needed.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
+BROKER_VISIBILITY_TIMEOUT = 3600  # seconds; Redis only
 if CELERY_BROKER_URL == "filesystem://":
     _broker_dir = RUN_DIR / "broker"
     for _folder in ("queue", "processed", "control"):
@@ -278,7 +280,9 @@ else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # An unacknowledged task (acks_late, its worker killed) is given to another worker
         # after this long; the sweepers and the hourly job re-drive the same work sooner.
-        "visibility_timeout": 3600,
+        # At least twice the longest hard time limit of a task, or a task still running
+        # would be handed to a second worker (tests/core/test_queues.py checks it).
+        "visibility_timeout": BROKER_VISIBILITY_TIMEOUT,
         # Without these a broker that accepts connections but never answers (a hung Redis,
         # a dead NAT entry) blocks every publish, and so every request that logs a session,
         # forever. Redis answers in milliseconds; a few seconds is already an outage.
@@ -303,6 +307,32 @@ CELERY_ENABLE_UTC = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = False
+# Queues by what waiting costs (README "Queues"); each has a consumer in docker-compose.yml and
+# in Procfile.dev (tests/core/test_queues.py). A worker started without -Q consumes all four.
+# Nothing goes to Celery's own "celery" queue: every task is routed here, and a task that is
+# not lands on "default" (where a test notices it first).
+CELERY_TASK_QUEUES = [Queue(name) for name in ("urgent", "default", "bulk", "jobs")]
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {
+    # A person may be in danger: red flags and escalations never wait behind anything.
+    # deliver_notification is routed per call (deliveries_enqueue): urgent for emergency and
+    # urgent alerts and escalations, default for the rest.
+    "alerts.deliver_notification": {"queue": "default"},
+    "alerts.escalate_alerts": {"queue": "urgent"},
+    "alerts.sweep_deliveries": {"queue": "urgent"},  # re-drives red flags the broker lost
+    # One event's follow-up.
+    "alerts.evaluate_decline": {"queue": "default"},
+    "alerts.sweep_decline_checks": {"queue": "default"},
+    # Mass sends.
+    "alerts.deliver_notifications": {"queue": "bulk"},
+    # Periodic jobs: coordinators and their chunks.
+    "alerts.run_reminders": {"queue": "jobs"},
+    "alerts.remind_chunk": {"queue": "jobs"},
+    "alerts.evaluate_adherence": {"queue": "jobs"},
+    "alerts.evaluate_adherence_chunk": {"queue": "jobs"},
+    "alerts.kidney_overdue": {"queue": "jobs"},
+    "accounts.purge_expired_credentials": {"queue": "jobs"},
+}
 
 # --- Alerts and notifications ----------------------------------------------------------------
 ALERT_ESCALATE_EMERGENCY_MINUTES = int(os.environ.get("ALERT_ESCALATE_EMERGENCY_MINUTES", "30"))

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
+from typing import TypeVar
 
 from celery import Task, shared_task
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from backend.alerts.services import adherence, alerting, decline, delivery, reminders
+from backend.core.enqueue import enqueue
+
+R = TypeVar("R")
 
 
 @shared_task(
@@ -44,25 +50,106 @@ def sweep_deliveries() -> int:
     return len(ids)
 
 
+# --- Periodic jobs spread over workers (backend/core/fanout.py) --------------------------------
+# A coordinator (the beat tick) publishes chunks on the "jobs" queue; a chunk is retried alone,
+# a few times with backoff, on a database error that passes (a failover, a deadlock, a dropped
+# connection), and on nothing else.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError)
+CHUNK_RETRIES = 3
+
+
+def chunk_backoff(retries: int) -> int:
+    """Seconds before retry n+1: 30, 60, 120."""
+    return 30 * 2**retries
+
+
+def _chunk(task: Task, work: Callable[[], R], failed: Callable[[], None]) -> R:
+    """Runs a chunk's service; when it fails for good (no retry left, or an error that
+    would fail again), ends its piece of the run with `failed` and raises."""
+    try:
+        return work()
+    except TRANSIENT_ERRORS as error:
+        if task.request.retries < CHUNK_RETRIES:
+            raise task.retry(exc=error, countdown=chunk_backoff(task.request.retries)) from error
+        failed()
+        raise
+    except Exception:
+        failed()
+        raise
+
+
+def _publisher(task: Task) -> Callable[..., bool]:
+    return lambda *args: enqueue(task, *[_iso(arg) for arg in args], queue="jobs")
+
+
+def _iso(value: object) -> object:
+    return value.isoformat() if isinstance(value, date | datetime) else value
+
+
 @shared_task(name="alerts.run_reminders", acks_late=True, reject_on_worker_lost=True)
 def run_reminders(at: str | None = None) -> int:
+    """Every 5 minutes: publishes the chunks of reminders due since the last complete run."""
     moment = datetime.fromisoformat(at) if at else timezone.now()
-    return reminders.reminders_run(at=moment).sent
+    return reminders.reminders_fan_out(at=moment, publish=_publisher(remind_chunk)).chunks
 
 
 @shared_task(
-    name="alerts.evaluate_adherence",
-    acks_late=True,
+    bind=True,
+    name="alerts.remind_chunk",
+    acks_late=True,  # a reminder is unique per patient, kind and day: a rerun sends nothing
     reject_on_worker_lost=True,
-    time_limit=60 * 60,
-    soft_time_limit=55 * 60,
+    time_limit=4 * 60,
+    soft_time_limit=3 * 60,
 )
-def evaluate_adherence(week_start: str | None = None) -> int:
-    """Hourly: each patient's local week that has ended and not been evaluated yet."""
-    result = adherence.adherence_evaluate(
-        now=timezone.now(), week_start=date.fromisoformat(week_start) if week_start else None
+def remind_chunk(self: Task, at: str, since: str, patient_ids: list[int], token: str) -> int:
+    return _chunk(
+        self,
+        lambda: (
+            reminders.reminders_chunk_run(
+                at=datetime.fromisoformat(at),
+                since=datetime.fromisoformat(since),
+                patient_ids=patient_ids,
+                token=token,
+            ).sent
+        ),
+        lambda: reminders.reminders_chunk_failed(token=token),
     )
-    return result.evaluated
+
+
+@shared_task(name="alerts.evaluate_adherence", acks_late=True, reject_on_worker_lost=True)
+def evaluate_adherence(week_start: str | None = None) -> int:
+    """Hourly: publishes the chunks that evaluate each patient's local weeks that have ended
+    and not been evaluated yet."""
+    return adherence.adherence_fan_out(
+        now=timezone.now(),
+        week_start=date.fromisoformat(week_start) if week_start else None,
+        publish=_publisher(evaluate_adherence_chunk),
+    ).chunks
+
+
+@shared_task(
+    bind=True,
+    name="alerts.evaluate_adherence_chunk",
+    acks_late=True,  # a week is stored once per patient: a rerun finds it done
+    reject_on_worker_lost=True,
+    time_limit=10 * 60,
+    soft_time_limit=9 * 60,
+)
+def evaluate_adherence_chunk(
+    self: Task, now: str, week_start: str | None, patient_ids: list[int], token: str
+) -> int:
+    return _chunk(
+        self,
+        lambda: (
+            adherence.adherence_chunk_run(
+                now=datetime.fromisoformat(now),
+                week_start=date.fromisoformat(week_start) if week_start else None,
+                patient_ids=patient_ids,
+                token=token,
+            ).evaluated
+        ),
+        lambda: adherence.adherence_chunk_failed(token=token),
+    )
 
 
 @shared_task(name="alerts.escalate_alerts", acks_late=True, reject_on_worker_lost=True)

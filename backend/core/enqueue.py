@@ -23,13 +23,18 @@ PAUSE_AFTER_FAILURE = 15.0  # seconds; the sweepers run every 1-5 minutes
 _paused_until = 0.0
 
 
-def enqueue(task: Task, *args: Any) -> bool:
-    """Publishes the task unless the broker failed in the last few seconds; True if sent."""
+def enqueue(task: Task, *args: Any, queue: str | None = None) -> bool:
+    """Publishes the task unless the broker failed in the last few seconds; True if sent.
+    `queue` overrides the task's route (CELERY_TASK_ROUTES) for this one message: a delivery
+    of an emergency alert goes to "urgent" although deliveries are routed to "default"."""
     global _paused_until
     if time.monotonic() < _paused_until:
         return False
     try:
-        task.apply_async(args)
+        if queue is None:
+            task.apply_async(args)
+        else:
+            task.apply_async(args, queue=queue)
     except BrokerUnavailable:
         _paused_until = time.monotonic() + PAUSE_AFTER_FAILURE
         logger.warning(

@@ -18,3 +18,16 @@ def recorded_pushes(settings: Any) -> Iterator[list[dict[str, Any]]]:
     RecordingPushSender.sent.clear()
     yield RecordingPushSender.sent
     push_sender.cache_clear()
+
+
+@pytest.fixture
+def jobs_run_inline() -> Iterator[None]:
+    """The periodic jobs' chunks run at once, in this process, when their coordinator
+    publishes them (CELERY_TASK_ALWAYS_EAGER), as workers would run them a moment later."""
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager = False

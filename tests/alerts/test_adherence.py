@@ -678,7 +678,7 @@ def _outputs() -> tuple[int, int, int, int]:
     )
 
 
-def test_running_the_job_twice_adds_nothing(world, library):
+def test_running_the_job_twice_adds_nothing(world, library, jobs_run_inline):
     # Given a patient with no session for weeks and one above the maximum
     idle, _ = _enrol(world, library)
     busy, busy_programme = _enrol(world, library)

@@ -55,7 +55,9 @@ def test_the_beat_schedule_holds_every_periodic_task():
     }
 
 
-def test_each_periodic_task_twice_raises_nothing_twice(world, programme, recorded_pushes):
+def test_each_periodic_task_twice_raises_nothing_twice(
+    world, programme, recorded_pushes, jobs_run_inline
+):
     patient = world.patient
     patient.notifications_consent = True
     patient.training_weekdays = [4]

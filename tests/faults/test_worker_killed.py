@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from celery import Task
+from django.conf import settings
 from django.utils import timezone
 
 from backend.accounts.models import PatientProfile, PushDevice, User
@@ -160,7 +161,8 @@ def _wait_for_idle(redis: RedisServer, timeout: float = 60) -> None:
     client = redis.client()
 
     def idle() -> bool:
-        return client.llen("celery") == 0 and client.zcard("unacked_index") == 0
+        queued = sum(client.llen(queue.name) for queue in settings.CELERY_TASK_QUEUES)
+        return queued == 0 and client.zcard("unacked_index") == 0
 
     def idle_twice() -> bool:
         if not idle():

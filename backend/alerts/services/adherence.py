@@ -6,13 +6,14 @@ of queries per batch whatever it holds. Results are stored per patient and week.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import partial
 from zoneinfo import ZoneInfo
 
+from django.db import transaction
 from django.db.models import Max
 
 from backend.accounts.models import PatientProfile
@@ -23,6 +24,7 @@ from backend.alerts.services.decline import decline_findings
 from backend.alerts.services.isolation import isolate_failures, patient_isolated
 from backend.alerts.services.notifications import Message, Outgoing, notifications_send_many
 from backend.alerts.services.reminders import quiet_until
+from backend.core import fanout
 from backend.exercise.models import ProgrammeStatus
 from backend.exercise.selectors import (
     SESSION_WEIGHT,
@@ -373,3 +375,53 @@ def adherence_evaluate(
         total.failed_patients,
     )
     return total
+
+
+# --- The same, spread over workers (backend/core/fanout.py) -----------------------------------
+# The coordinator pages every patient; each chunk evaluates its patients' due weeks in one
+# transaction. WeeklyAdherence is the checkpoint, per patient and week: a chunk repeated (a
+# retry, a redelivery, the next tick) finds its weeks done and adds nothing; a chunk that
+# failed leaves its patients' weeks due for the next hourly tick.
+
+JOB = "adherence"
+RUN_TIMEOUT = 50 * 60  # under the hourly tick; a chunk's hard limit is 10 minutes (tasks.py)
+
+
+def adherence_fan_out(
+    *,
+    now: datetime,
+    week_start: date | None,
+    publish: Callable[[datetime, date | None, list[int], str], bool],
+    page_size: int | None = None,
+) -> fanout.FanOut:
+    """Publishes a chunk (`publish(now, week_start, patient_ids, token)`) per page of
+    patients, unless the previous run is still going."""
+    run = fanout.run_begin(JOB, timeout=RUN_TIMEOUT)
+    if run is None:
+        return fanout.FanOut(started=False)
+    chunks = 0
+
+    def one(ids: list[int]) -> bool:
+        nonlocal chunks
+        chunks += 1
+        return publish(now, week_start, ids, run.token)
+
+    pages = fanout.keyset_pages(PatientProfile.objects.all(), page_size or BATCH_SIZE)
+    fanout.fan_out(run, pages, one)
+    return fanout.FanOut(started=True, chunks=chunks)
+
+
+def adherence_chunk_run(
+    *, now: datetime, week_start: date | None, patient_ids: list[int], token: str
+) -> BatchResult:
+    """Evaluates these patients' due weeks in one transaction; safe to repeat."""
+    with transaction.atomic():
+        result = adherence_evaluate(
+            now=now, week_start=week_start, patient_ids=patient_ids, batch_size=len(patient_ids)
+        )
+    fanout.piece_done(JOB, token, ok=True)
+    return result
+
+
+def adherence_chunk_failed(*, token: str) -> None:
+    fanout.piece_done(JOB, token, ok=False)

@@ -9,14 +9,17 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from backend.accounts.models import CLINICIAN_ROLES, PatientProfile, User
 from backend.alerts.models import (
+    Alert,
     Channel,
     Notification,
     NotificationDelivery,
     NotificationKind,
+    Urgency,
 )
 from backend.core.enqueue import enqueue
 
@@ -118,23 +121,50 @@ def notifications_send_many(outgoing: Iterable[Outgoing]) -> list[Notification]:
 
 URGENT_FAN_OUT = 20  # up to this many deliveries: a task each, with Celery's quick retries
 DELIVERIES_PER_TASK = 200
+URGENT_LEVELS = (Urgency.EMERGENCY, Urgency.URGENT)
 
 
 def deliveries_enqueue(delivery_ids: list[int]) -> None:
     """A red flag's few deliveries get a task each; a bulk send (the weekly job's advice to
     thousands) one task per 200, since publishing a message per delivery cost more than the
-    job's own work (4,619 publishes were a fifth of a 10,000-patient run). When the broker is
-    down the rest are left to the sweeper (the rows are committed)."""
+    job's own work (4,619 publishes were a fifth of a 10,000-patient run). Deliveries of an
+    emergency or urgent alert, or of an escalation, always get a task each on the "urgent"
+    queue, even inside a bulk: they must not wait behind the weekly advice. When the broker
+    is down the rest are left to the sweeper (the rows are committed)."""
     from backend.alerts.tasks import deliver_notification, deliver_notifications
 
-    if len(delivery_ids) <= URGENT_FAN_OUT:
-        for delivery_id in delivery_ids:
+    if not delivery_ids:
+        return
+    urgent = _urgent_deliveries(delivery_ids)
+    for delivery_id in urgent:
+        if not enqueue(deliver_notification, delivery_id, queue="urgent"):
+            return
+    taken = set(urgent)
+    rest = [delivery_id for delivery_id in delivery_ids if delivery_id not in taken]
+    if len(rest) <= URGENT_FAN_OUT:
+        for delivery_id in rest:
             if not enqueue(deliver_notification, delivery_id):
                 return
         return
-    for first in range(0, len(delivery_ids), DELIVERIES_PER_TASK):
-        if not enqueue(deliver_notifications, delivery_ids[first : first + DELIVERIES_PER_TASK]):
+    for first in range(0, len(rest), DELIVERIES_PER_TASK):
+        if not enqueue(deliver_notifications, rest[first : first + DELIVERIES_PER_TASK]):
             return
+
+
+def _urgent_deliveries(delivery_ids: list[int]) -> list[int]:
+    """Those of `delivery_ids` that a person in danger may be waiting for (one query)."""
+    urgent_alert = Alert.objects.filter(
+        pk=OuterRef("notification__subject_id"), urgency__in=URGENT_LEVELS
+    )
+    return list(
+        NotificationDelivery.objects.filter(pk__in=delivery_ids)
+        .filter(
+            Q(notification__kind=NotificationKind.ALERT_ESCALATED)
+            | Q(Exists(urgent_alert), notification__kind=NotificationKind.ALERT)
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
 
 
 def notifications_send(

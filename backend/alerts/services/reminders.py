@@ -9,19 +9,21 @@ on two workers sends nothing twice, and a daylight-saving change neither skips n
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from backend.accounts.models import CaregiverLink, PatientProfile, User
 from backend.alerts.models import JobCheckpoint, NotificationKind, Reminder, ReminderKind
 from backend.alerts.rules import Params, overrides_for, params
 from backend.alerts.services.isolation import patient_failed, patient_isolated
 from backend.alerts.services.notifications import Message, Outgoing, notifications_send_many
+from backend.core import fanout
 from backend.exercise.selectors import (
     SESSION_WEIGHT,
     active_programmes,
@@ -104,8 +106,16 @@ def _windows(zone: ZoneInfo, since: datetime, until: datetime) -> list[tuple[dat
     ]
 
 
-def _due(at: datetime, window: timedelta, failed: set[int]) -> list[Due]:
+def _eligible(patient_ids: list[int] | None = None) -> QuerySet[PatientProfile]:
+    """Who may be reminded at all; of `patient_ids` only, when given (a chunk)."""
     eligible = PatientProfile.objects.filter(notifications_consent=True, user__is_active=True)
+    return eligible if patient_ids is None else eligible.filter(pk__in=patient_ids)
+
+
+def _due(
+    at: datetime, window: timedelta, failed: set[int], patient_ids: list[int] | None = None
+) -> list[Due]:
+    eligible = _eligible(patient_ids)
     zones = eligible.values_list("timezone", flat=True).distinct().order_by()
     due = []
     for zone_name in zones:
@@ -121,12 +131,12 @@ def _due(at: datetime, window: timedelta, failed: set[int]) -> list[Due]:
     return due
 
 
-def _sun_due(at: datetime, window: timedelta, failed: set[int]) -> list[Due]:
-    overrides = overrides_for_sun()
+def _sun_due(
+    at: datetime, window: timedelta, failed: set[int], patient_ids: list[int] | None = None
+) -> list[Due]:
+    overrides = overrides_for_sun(patient_ids)
     due = []
-    for patient in PatientProfile.objects.filter(
-        pk__in=list(overrides), notifications_consent=True, user__is_active=True
-    ).select_related("user"):
+    for patient in _eligible(patient_ids).filter(pk__in=list(overrides)).select_related("user"):
         with patient_isolated("reminders", patient.pk, failed):
             due += _sun_due_one(patient, params("SUN-1", overrides[patient.pk]), at, window)
     return due
@@ -147,10 +157,15 @@ def _sun_due_one(
     return due
 
 
-def overrides_for_sun() -> dict[int, dict[str, dict[str, object]]]:
+def overrides_for_sun(
+    patient_ids: list[int] | None = None,
+) -> dict[int, dict[str, dict[str, object]]]:
     from backend.alerts.models import RuleOverride
 
-    ids = list(RuleOverride.objects.filter(rule_id="SUN-1").values_list("patient_id", flat=True))
+    sun = RuleOverride.objects.filter(rule_id="SUN-1")
+    if patient_ids is not None:
+        sun = sun.filter(patient_id__in=patient_ids)
+    ids = list(sun.values_list("patient_id", flat=True))
     return overrides_for(ids) if ids else {}
 
 
@@ -203,16 +218,77 @@ def reminders_run(*, at: datetime) -> ReminderRun:
     failed: set[int] = set()
     with transaction.atomic():
         sent = _send_due(at, at - _since(at), failed)
-        # Only forward: an operator's run for an earlier --at must not rewind it.
-        JobCheckpoint.objects.get_or_create(name=CHECKPOINT, defaults={"completed_until": at})
-        JobCheckpoint.objects.filter(name=CHECKPOINT, completed_until__lt=at).update(
-            completed_until=at
-        )
+        checkpoint_advance(at)
     return ReminderRun(sent=sent, failed_patients=len(failed))
 
 
-def _send_due(at: datetime, window: timedelta, failed: set[int]) -> int:
-    due, sun = _due(at, window, failed), _sun_due(at, window, failed)
+def checkpoint_advance(at: datetime) -> None:
+    """Every patient's reminders up to `at` are sent. Only forward: an operator's run for an
+    earlier --at must not rewind it."""
+    JobCheckpoint.objects.get_or_create(name=CHECKPOINT, defaults={"completed_until": at})
+    JobCheckpoint.objects.filter(name=CHECKPOINT, completed_until__lt=at).update(completed_until=at)
+
+
+# --- The same, spread over workers (backend/core/fanout.py) -----------------------------------
+# The coordinator fixes the window (since the checkpoint, up to `at`) and pages the patients
+# who may be reminded; each chunk sends its patients' reminders of that window in its own
+# transaction. The checkpoint moves to `at` only when every chunk is done: until then (a chunk
+# that failed for good, a worker killed) the next run covers the window again, from the same
+# checkpoint, and the unique constraint on reminders makes that send nothing twice.
+
+JOB = "reminders"
+PAGE_SIZE = 500
+RUN_TIMEOUT = 10 * 60  # two ticks; a chunk's hard limit is 4 minutes (tasks.py)
+
+
+def reminders_fan_out(
+    *,
+    at: datetime,
+    publish: Callable[[datetime, datetime, list[int], str], bool],
+    page_size: int | None = None,
+) -> fanout.FanOut:
+    """Publishes a chunk of reminders (`publish(at, since, patient_ids, token)`) per page of
+    patients who may be reminded, unless the previous run is still going."""
+    run = fanout.run_begin(JOB, timeout=RUN_TIMEOUT)
+    if run is None:
+        return fanout.FanOut(started=False)
+    since = _since(at)
+    chunks = 0
+
+    def one(ids: list[int]) -> bool:
+        nonlocal chunks
+        chunks += 1
+        return publish(at, since, ids, run.token)
+
+    pages = fanout.keyset_pages(_eligible(), page_size or PAGE_SIZE)
+    if fanout.fan_out(run, pages, one):
+        checkpoint_advance(at)
+    return fanout.FanOut(started=True, chunks=chunks)
+
+
+def reminders_chunk_run(
+    *, at: datetime, since: datetime, patient_ids: list[int], token: str
+) -> ReminderRun:
+    """Sends these patients' reminders due between `since` and `at`, in one transaction; safe
+    to repeat. The run's last chunk moves the checkpoint."""
+    failed: set[int] = set()
+    with transaction.atomic():
+        sent = _send_due(at, at - since, failed, patient_ids)
+    if fanout.piece_done(JOB, token, ok=True):
+        checkpoint_advance(at)
+    return ReminderRun(sent=sent, failed_patients=len(failed))
+
+
+def reminders_chunk_failed(*, token: str) -> None:
+    """A chunk failed for good: the run ends without moving the checkpoint."""
+    fanout.piece_done(JOB, token, ok=False)
+
+
+def _send_due(
+    at: datetime, window: timedelta, failed: set[int], patient_ids: list[int] | None = None
+) -> int:
+    due = _due(at, window, failed, patient_ids)
+    sun = _sun_due(at, window, failed, patient_ids)
     patient_ids = list({d.patient.pk for d in due + sun})
     # S: no reminder without an active programme (paused, completed or none)
     active = active_programmes(patient_ids)
