@@ -307,6 +307,9 @@ CELERY_TASK_ALWAYS_EAGER = False
 # --- Alerts and notifications ----------------------------------------------------------------
 ALERT_ESCALATE_EMERGENCY_MINUTES = int(os.environ.get("ALERT_ESCALATE_EMERGENCY_MINUTES", "30"))
 ALERT_ESCALATE_URGENT_MINUTES = int(os.environ.get("ALERT_ESCALATE_URGENT_MINUTES", "240"))
+# Repeated reports of one symptom tier for a patient within this many minutes of the last one
+# update its unresolved alert (a count, the newest evidence) instead of raising and pushing again.
+ALERT_COALESCE_MINUTES = int(os.environ.get("ALERT_COALESCE_MINUTES", "30"))
 FCM_PROJECT_ID = os.environ.get("FCM_PROJECT_ID", "")
 FCM_CREDENTIALS_FILE = os.environ.get("FCM_CREDENTIALS_FILE", "")
 PUSH_SENDER = os.environ.get(
