@@ -212,6 +212,10 @@ REST_FRAMEWORK = {
         "login_ip": os.environ.get("THROTTLE_LOGIN_IP", "20/min"),
         "activation_ip": os.environ.get("THROTTLE_ACTIVATION_IP", "10/min"),
         "token_refresh": os.environ.get("THROTTLE_TOKEN_REFRESH", "30/min"),
+        # Per user (backend.core.throttles): single writes, and offline batches of up to 100
+        # logs (a phone back after a week sends one or two, and retries).
+        "writes": os.environ.get("THROTTLE_WRITES", "120/min"),
+        "sync": os.environ.get("THROTTLE_SYNC", "20/min"),
     },
     # 0: throttles key on the socket's address and ignore X-Forwarded-For, which any client
     # can forge. Behind N trusted reverse proxies set DJANGO_NUM_PROXIES=N.

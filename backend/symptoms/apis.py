@@ -7,6 +7,7 @@ from django.http import Http404
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
+from rest_framework.exceptions import ParseError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -18,6 +19,7 @@ from backend.core.errors import DomainError, error_body
 from backend.core.exceptions import first_message
 from backend.core.filters import IdFilter, UtcDateTimeFilter
 from backend.core.serializers import ErrorSerializer
+from backend.core.throttles import SymptomSafeThrottling, WriteThrottle
 from backend.exercise.apis.common import patient_for_write
 from backend.exercise.selectors import session_get
 from backend.symptoms.models import ReportSource, SymptomReport
@@ -26,6 +28,7 @@ from backend.symptoms.serializers import (
     RefusedWithSymptomsOutput,
     SymptomReportInput,
     SymptomReportOutput,
+    ThrottledWithSymptomsOutput,
     lenient_patient_id,
     reported_in,
 )
@@ -43,13 +46,20 @@ class SymptomReportFilter(filters.FilterSet):
 
 
 @extend_schema(tags=["symptoms"])
-class SymptomReportListCreateApi(RecordsPageReads, generics.ListAPIView):
+class SymptomReportListCreateApi(SymptomSafeThrottling, RecordsPageReads, generics.ListAPIView):
     """Symptom reports, newest first: the patient's own, a caregiver's child's, the care
     team's patients'."""
 
     serializer_class = SymptomReportOutput
     filterset_class = SymptomReportFilter
     audit_resource = Resource.SYMPTOM_REPORT
+    throttle_classes = [WriteThrottle]
+
+    def symptoms_when_throttled(self, request: Request) -> dict[str, Any]:
+        """Too many writes: the report is stored and alerted all the same (DOMAIN.md 7), read
+        as leniently as a refused one; a retry with its client_id finds it stored."""
+        with transaction.atomic():
+            return _safety(_record_leniently(request))
 
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):
@@ -67,6 +77,12 @@ class SymptomReportListCreateApi(RecordsPageReads, generics.ListAPIView):
                 "alerted all the same (symptom_report) and the safety message must be shown.",
             ),
             404: ErrorSerializer,
+            429: OpenApiResponse(
+                ThrottledWithSymptomsOutput,
+                "Too many writes by this user: the report was stored and alerted all the same "
+                "(symptom_report) and the safety message must be shown; a retry with the same "
+                "client_id after Retry-After seconds returns it (200).",
+            ),
         },
     )
     @transaction.atomic  # the report, its alerts and its audit event commit together
@@ -112,29 +128,44 @@ class SymptomReportListCreateApi(RecordsPageReads, generics.ListAPIView):
 
     def _refused(self, request: Request, errors: dict[str, Any]) -> Response:
         """A 400 that still stores the valid symptoms of the body (DOMAIN.md 7)."""
-        viewer = current_user(request)
-        reported, client_id, reported_at = reported_in(request.data)
-        outcome: ReportOutcome | None = None
-        if reported.codes or reported.other.strip():
-            try:
-                patient = patient_for_write(viewer, lenient_patient_id(request.data))
-            except (Http404, DomainError):
-                patient = None
-            if patient is not None:
-                outcome = symptom_report_record(
-                    by=viewer,
-                    patient=patient,
-                    reported=reported,
-                    source=ReportSource.STANDALONE,
-                    client_id=client_id,
-                    reported_at=reported_at,
-                )
-                if outcome.created and outcome.report is not None:
-                    record_access(request, Action.CREATE, Resource.SYMPTOM_REPORT, [outcome.report])
-        report = outcome.report if outcome is not None else None
         body = {
             **error_body(400, "invalid", first_message(errors) or "Invalid input.", errors),
-            "safety_message": outcome.safety_message if outcome is not None else None,
-            "symptom_report": report.pk if report is not None else None,
+            **_safety(_record_leniently(request)),
         }
         return Response(body, status=status.HTTP_400_BAD_REQUEST)
+
+
+def _record_leniently(request: Request) -> ReportOutcome | None:
+    """Stores the valid symptoms of a body that is refused (invalid, or throttled), each field
+    read on its own, as a standalone report; None if there are none or no patient."""
+    viewer = current_user(request)
+    try:
+        payload = request.data
+    except ParseError:
+        return None
+    reported, client_id, reported_at = reported_in(payload)
+    if not (reported.codes or reported.other.strip()):
+        return None
+    try:
+        patient = patient_for_write(viewer, lenient_patient_id(payload))
+    except (Http404, DomainError):
+        return None
+    outcome = symptom_report_record(
+        by=viewer,
+        patient=patient,
+        reported=reported,
+        source=ReportSource.STANDALONE,
+        client_id=client_id,
+        reported_at=reported_at,
+    )
+    if outcome.created and outcome.report is not None:
+        record_access(request, Action.CREATE, Resource.SYMPTOM_REPORT, [outcome.report])
+    return outcome
+
+
+def _safety(outcome: ReportOutcome | None) -> dict[str, Any]:
+    report = outcome.report if outcome is not None else None
+    return {
+        "safety_message": outcome.safety_message if outcome is not None else None,
+        "symptom_report": report.pk if report is not None else None,
+    }

@@ -22,7 +22,8 @@ from rest_framework.test import APIClient
 from backend.accounts.models import User
 from backend.alerts.models import Alert, NotificationDelivery
 from backend.alerts.services.alerting import alert_acknowledge, alert_resolve
-from backend.exercise.models import Programme
+from backend.exercise.codes import SAFETY_MESSAGES, SymptomTier
+from backend.exercise.models import Programme, SessionLog
 from backend.symptoms.models import SymptomReport
 from tests.concurrency import all_at_once
 from tests.conftest import World
@@ -203,3 +204,202 @@ def test_concurrent_emergency_reports_raise_one_alert(world: World, client_for: 
     (alert,) = Alert.objects.all()
     assert alert.occurrences == count
     assert pushes_per_member() == {world.physio.username: 1, world.nurse.username: 1}
+
+
+# --- Throttles ------------------------------------------------------------------------------
+
+
+def sts30(n: int) -> dict[str, Any]:
+    measured_at = WEDNESDAY - timedelta(minutes=n + 1)
+    return {"measure": "STS30", "value": 12, "setting": "home", "measured_at": measured_at}
+
+
+def sync(client: APIClient, programme: Programme, **log: Any) -> Any:
+    return client.post(SYNC, {"logs": [session_body(programme, **log)]}, format="json")
+
+
+@pytest.mark.django_db
+def test_the_21st_sync_in_a_minute_is_429_with_retry_after(
+    world: World, client_for: ClientFor, programme: Programme
+):
+    phone = client_for(world.patient.user)
+
+    answers = [sync(phone, programme).status_code for _ in range(20)]
+    throttled = sync(phone, programme)
+
+    assert answers == [200] * 20
+    assert throttled.status_code == 429
+    assert 0 < int(throttled["Retry-After"]) <= 60
+    body = throttled.json()
+    assert body["code"] == "throttled"
+    assert (body["safety_message"], body["symptom_reports"]) == (None, [])
+    assert SessionLog.objects.count() == 20
+
+
+@pytest.mark.django_db
+def test_the_sync_budget_is_per_user_and_refills(
+    world: World, client_for: ClientFor, programme: Programme, clock: time_machine.Traveller
+):
+    phone = client_for(world.patient.user)
+    for _ in range(20):
+        sync(phone, programme)
+    assert sync(phone, programme).status_code == 429
+
+    # another user (the caregiver, for the same child) has a budget of their own
+    assert sync(client_for(world.caregiver), programme, patient=world.patient.pk).status_code == 200
+    # and a minute later the patient's is back
+    clock.shift(timedelta(seconds=61))
+    assert sync(client_for(world.patient.user), programme).status_code == 200
+
+
+@pytest.mark.django_db
+def test_single_writes_share_a_budget_of_120_a_minute_reads_are_not_counted(
+    world: World, client_for: ClientFor, programme: Programme
+):
+    phone = client_for(world.patient.user)
+    for n in range(60):
+        assert phone.post(SESSIONS, session_body(programme), format="json").status_code == 201
+        assert phone.post("/api/v1/assessments/", sts30(n), format="json").status_code == 201
+    for _ in range(5):
+        assert phone.get(SESSIONS).status_code == 200
+
+    assert phone.post(SESSIONS, session_body(programme), format="json").status_code == 429
+    device = {"platform": "android", "token": "tok-1"}
+    assert phone.post("/api/v1/devices/", device, format="json").status_code == 429
+    assert phone.get(SESSIONS).status_code == 200
+
+
+@pytest.mark.django_db
+def test_every_patient_write_is_throttled(
+    world: World, client_for: ClientFor, programme: Programme, settings: Any
+):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "writes": "1/min",
+        },
+    }
+    phone = client_for(world.patient.user)
+    stored = phone.post(SESSIONS, session_body(programme), format="json").json()
+
+    writes = [
+        phone.post(SESSIONS, session_body(programme), format="json"),
+        phone.patch(f"{SESSIONS}{stored['id']}/", {"note": "Felt better"}, format="json"),
+        phone.delete(f"{SESSIONS}{stored['id']}/"),
+        phone.post(SYMPTOMS, {"client_id": str(uuid.uuid4()), "other": "itch"}, format="json"),
+        phone.post(
+            "/api/v1/assessments/",
+            sts30(0),
+            format="json",
+        ),
+        phone.post("/api/v1/devices/", {"platform": "android", "token": "t"}, format="json"),
+    ]
+
+    assert [w.status_code for w in writes] == [429] * len(writes)
+    assert all(int(w["Retry-After"]) > 0 for w in writes)
+
+
+# --- Symptoms under the throttle (DOMAIN.md 7: a reported symptom is never lost) -------------
+
+
+@pytest.mark.django_db
+def test_a_throttled_sync_still_stores_and_alerts_its_symptoms_once(
+    world: World, client_for: ClientFor, programme: Programme, clock: time_machine.Traveller
+):
+    phone = client_for(world.patient.user)
+    for _ in range(20):
+        sync(phone, programme)
+
+    # when the 21st batch carries a fainting log and a dark-urine log
+    logs = [
+        session_body(programme, symptoms=["fainting"]),
+        session_body(programme, symptoms=["dark_urine"]),
+        session_body(programme),
+    ]
+    throttled = phone.post(SYNC, {"logs": logs}, format="json")
+
+    # then it is 429, no log is stored, but both symptoms are, alerted at once, and the app
+    # is told to call emergency services
+    assert throttled.status_code == 429
+    body = throttled.json()
+    assert body["safety_message"] == SAFETY_MESSAGES[SymptomTier.EMERGENCY]
+    reports = SymptomReport.objects.order_by("id")
+    assert body["symptom_reports"] == [report.pk for report in reports]
+    assert [(r.source, r.codes, r.log_client_id) for r in reports] == [
+        ("refused_log", ["fainting"], uuid.UUID(logs[0]["client_id"])),
+        ("refused_log", ["dark_urine"], uuid.UUID(logs[1]["client_id"])),
+    ]
+    assert not SessionLog.objects.filter(client_id__in=[log["client_id"] for log in logs])
+    assert sorted(Alert.objects.values_list("rule_id", flat=True)) == ["SYM-1", "SYM-2"]
+    programme.refresh_from_db()
+    assert programme.status == "paused"
+
+    # when the phone retries the batch after Retry-After
+    clock.shift(timedelta(seconds=int(throttled["Retry-After"])))
+    retried = client_for(world.patient.user).post(SYNC, {"logs": logs}, format="json")
+
+    # then the logs are stored and take the reports over, and nothing is alerted twice
+    assert retried.status_code == 200, retried.json()
+    assert retried.json()["created"] == 3
+    assert SymptomReport.objects.count() == 2
+    assert set(SymptomReport.objects.values_list("session__client_id", flat=True)) == {
+        uuid.UUID(logs[0]["client_id"]),
+        uuid.UUID(logs[1]["client_id"]),
+    }
+    assert sorted(Alert.objects.values_list("rule_id", "occurrences")) == [
+        ("SYM-1", 1),
+        ("SYM-2", 1),
+    ]
+
+
+@pytest.mark.django_db
+def test_a_throttled_session_post_and_symptom_report_still_store_their_symptoms(
+    world: World, client_for: ClientFor, programme: Programme, settings: Any
+):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "writes": "1/min",
+        },
+    }
+    caregiver = client_for(world.caregiver)
+    mine = {"patient": world.patient.pk}
+    assert (
+        caregiver.post(SESSIONS, session_body(programme, **mine), format="json").status_code == 201
+    )
+
+    log = session_body(programme, symptoms=["chest_pain"], **mine)
+    throttled_log = caregiver.post(SESSIONS, log, format="json")
+    report = {"client_id": str(uuid.uuid4()), "symptoms": ["rash_flare"], **mine}
+    throttled_report = caregiver.post(SYMPTOMS, report, format="json")
+
+    assert (throttled_log.status_code, throttled_report.status_code) == (429, 429)
+    assert throttled_log.json()["safety_message"] == SAFETY_MESSAGES[SymptomTier.EMERGENCY]
+    assert throttled_report.json()["safety_message"] == SAFETY_MESSAGES[SymptomTier.ROUTINE]
+    stored = SymptomReport.objects.get(pk=throttled_log.json()["symptom_report"])
+    assert (stored.codes, stored.source) == (["chest_pain"], "refused_log")
+    stored = SymptomReport.objects.get(pk=throttled_report.json()["symptom_report"])
+    assert (stored.codes, str(stored.client_id)) == (["rash_flare"], report["client_id"])
+    assert sorted(Alert.objects.values_list("rule_id", flat=True)) == ["SYM-1", "SYM-3"]
+
+
+@pytest.mark.django_db
+def test_write_throttles_let_writes_through_when_the_cache_is_down(
+    world: World, client_for: ClientFor, programme: Programme, settings: Any
+):
+    # Unlike sign-in (503): refusing writes would refuse red flags, and the database answers.
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        },
+    }
+    log = session_body(programme, symptoms=["fainting"])
+
+    response = client_for(world.patient.user).post(SESSIONS, log, format="json")
+
+    assert response.status_code == 201, response.json()
+    assert Alert.objects.filter(rule_id="SYM-1").count() == 1
