@@ -403,3 +403,33 @@ def test_write_throttles_let_writes_through_when_the_cache_is_down(
 
     assert response.status_code == 201, response.json()
     assert Alert.objects.filter(rule_id="SYM-1").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_throttled_correction_still_stores_the_symptoms_it_adds(
+    world: World, client_for: ClientFor, programme: Programme, settings: Any
+):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "writes": "1/min",
+        },
+    }
+    phone = client_for(world.patient.user)
+    stored = phone.post(SESSIONS, session_body(programme), format="json").json()
+
+    throttled = phone.patch(
+        f"{SESSIONS}{stored['id']}/", {"symptoms": ["new_weakness"]}, format="json"
+    )
+
+    assert throttled.status_code == 429
+    assert throttled.json()["safety_message"] == SAFETY_MESSAGES[SymptomTier.SAME_DAY]
+    report = SymptomReport.objects.get(pk=throttled.json()["symptom_report"])
+    assert (report.codes, report.source, report.session_id) == (
+        ["new_weakness"],
+        "follow_up",
+        stored["id"],
+    )
+    assert list(Alert.objects.values_list("rule_id", flat=True)) == ["SYM-2"]
+    assert SessionLog.objects.get(pk=stored["id"]).symptoms == []  # the log is unchanged
