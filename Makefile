@@ -7,7 +7,8 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
 .PHONY: run test install migrate seed lint typecheck migrations-check schema schema-check \
-        rules-doc rules-doc-check check-deploy fuzz audit bench bench-quick chaos ci clean
+        rules-doc rules-doc-check check-deploy fuzz audit bench bench-quick chaos chaos-flood ci \
+        clean
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -105,6 +106,14 @@ bench bench-quick: $(STAMP)
 chaos: $(STAMP)
 	@command -v redis-server >/dev/null || (echo "make chaos starts its own redis-server: install it"; exit 1)
 	$(BIN)/python -m bench.chaos $(CHAOS_ARGS)
+	$(BIN)/python -m bench.flood $(FLOOD_ARGS)
+
+## chaos-flood: one patient floods sessions/sync/ with red-flag batches while the others log
+## as usual (production throttles): the others are served, the flooder gets 429, the care team
+## one coalesced alert per tier (about 2 minutes; not in CI). FLOOD_ARGS="--seconds 120" etc.
+chaos-flood: $(STAMP)
+	@command -v redis-server >/dev/null || (echo "make chaos-flood starts its own redis-server: install it"; exit 1)
+	$(BIN)/python -m bench.flood $(FLOOD_ARGS)
 
 ci: test lint typecheck migrations-check schema-check rules-doc-check check-deploy audit
 

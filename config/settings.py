@@ -213,6 +213,10 @@ REST_FRAMEWORK = {
         "login_ip": os.environ.get("THROTTLE_LOGIN_IP", "20/min"),
         "activation_ip": os.environ.get("THROTTLE_ACTIVATION_IP", "10/min"),
         "token_refresh": os.environ.get("THROTTLE_TOKEN_REFRESH", "30/min"),
+        # Per user (backend.core.throttles): single writes, and offline batches of up to 100
+        # logs (a phone back after a week sends one or two, and retries).
+        "writes": os.environ.get("THROTTLE_WRITES", "120/min"),
+        "sync": os.environ.get("THROTTLE_SYNC", "20/min"),
     },
     # 0: throttles key on the socket's address and ignore X-Forwarded-For, which any client
     # can forge. Behind N trusted reverse proxies set DJANGO_NUM_PROXIES=N.
@@ -337,6 +341,9 @@ CELERY_TASK_ROUTES = {
 # --- Alerts and notifications ----------------------------------------------------------------
 ALERT_ESCALATE_EMERGENCY_MINUTES = int(os.environ.get("ALERT_ESCALATE_EMERGENCY_MINUTES", "30"))
 ALERT_ESCALATE_URGENT_MINUTES = int(os.environ.get("ALERT_ESCALATE_URGENT_MINUTES", "240"))
+# Repeated reports of one symptom tier for a patient within this many minutes of the last one
+# update its unresolved alert (a count, the newest evidence) instead of raising and pushing again.
+ALERT_COALESCE_MINUTES = int(os.environ.get("ALERT_COALESCE_MINUTES", "30"))
 FCM_PROJECT_ID = os.environ.get("FCM_PROJECT_ID", "")
 FCM_CREDENTIALS_FILE = os.environ.get("FCM_CREDENTIALS_FILE", "")
 PUSH_SENDER = os.environ.get(

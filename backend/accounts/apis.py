@@ -49,6 +49,7 @@ from backend.audit.services import record_access
 from backend.core.errors import DomainError, require_role
 from backend.core.idempotency import idempotent
 from backend.core.serializers import ErrorSerializer
+from backend.core.throttles import WriteThrottle
 
 
 def current_user(request: Request) -> User:
@@ -135,6 +136,8 @@ class MeApi(APIView):
 
 @extend_schema(tags=["devices"])
 class DeviceListCreateApi(APIView):
+    throttle_classes = [WriteThrottle]  # POST only: reads are not counted
+
     @extend_schema(responses={200: DeviceOutput(many=True)})
     def get(self, request: Request) -> Response:
         """My registered push devices."""

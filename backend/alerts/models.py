@@ -4,6 +4,7 @@ messages (notifications and their per-channel deliveries)."""
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 
 from backend.accounts.models import PatientProfile, User
 
@@ -139,6 +140,14 @@ class Alert(models.Model):
     resolution_note = models.TextField(blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Repeated reports of one symptom tier for a patient within ALERT_COALESCE_MINUTES update
+    # the open alert instead of raising (and pushing) another (backend.alerts.services.alerting).
+    occurrences = models.PositiveIntegerField(
+        default=1, help_text="How many reports this alert gathers (1 unless coalesced)."
+    )
+    last_occurred_at = models.DateTimeField(
+        default=timezone.now, help_text="When the newest report it gathers arrived."
+    )
 
     class Meta:
         ordering = ["urgency_rank", "-created_at", "-id"]

@@ -46,6 +46,8 @@ class AlertOutput(serializers.ModelSerializer):
             "resolution_note",
             "escalated_at",
             "created_at",
+            "occurrences",
+            "last_occurred_at",
         ]
 
 

@@ -71,6 +71,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         if status_code in _DEFAULT_CODES and code in {"error", "invalid"}:
             code = _DEFAULT_CODES[status_code]
         body = error_body(status_code, code, message)
+    # A throttled write still stored its symptoms: the safety message and report ids.
+    body.update(getattr(exc, "extra_body", None) or {})
     return Response(body, status=status_code, headers=headers)
 
 

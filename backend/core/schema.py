@@ -19,6 +19,11 @@ URI_TOO_LONG = {
     "(4094 bytes); answered by the HTTP server, not in the JSON error shape."
 }
 
+RETRY_AFTER = {
+    "schema": {"type": "integer", "minimum": 0},
+    "description": "Seconds to wait before retrying.",
+}
+
 IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
     name=idempotency.HEADER,
     # What backend.core.idempotency accepts (anything else is a 400).
@@ -57,7 +62,16 @@ class AutoSchema(SpectacularAutoSchema):
             return bodies
         for code in self._error_codes():
             bodies.setdefault(code, self._get_response_for_code(ErrorSerializer, code))
+        if "429" in bodies:
+            bodies["429"] = {**bodies["429"], "headers": {"Retry-After": RETRY_AFTER}}
         return bodies
+
+    def _is_throttled(self) -> bool:
+        """A throttle applies to this method (write throttles skip reads)."""
+        return any(
+            getattr(throttle, "applies_to", lambda method: True)(self.method)
+            for throttle in self.view.get_throttles()
+        )
 
     def _error_codes(self) -> list[str]:
         codes = []
@@ -74,7 +88,7 @@ class AutoSchema(SpectacularAutoSchema):
             # An object not visible to the caller (a path id, or a patient named in the body
             # or query), or a page past the end.
             codes += ["404"]
-        if getattr(self.view, "throttle_classes", None):
+        if self._is_throttled():
             codes += ["429"]
         if self._is_idempotent():
             # A malformed Idempotency-Key (also where there is no body) / a key still in use /

@@ -8,6 +8,7 @@ from django.http import Http404
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
+from rest_framework.exceptions import ParseError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -19,6 +20,7 @@ from backend.core.errors import DomainError, error_body
 from backend.core.exceptions import first_message
 from backend.core.filters import IdFilter, UtcDateTimeFilter
 from backend.core.serializers import ErrorSerializer
+from backend.core.throttles import SymptomSafeThrottling, WriteThrottle
 from backend.exercise.apis.common import patient_for_write
 from backend.exercise.models import SessionLog
 from backend.exercise.selectors import session_get
@@ -28,6 +30,7 @@ from backend.symptoms.serializers import (
     RefusedWithSymptomsOutput,
     SymptomReportInput,
     SymptomReportOutput,
+    ThrottledWithSymptomsOutput,
     lenient_patient_id,
     reported_in,
 )
@@ -45,13 +48,24 @@ class SymptomReportFilter(filters.FilterSet):
 
 
 @extend_schema(tags=["symptoms"])
-class SymptomReportListCreateApi(RecordsPageReads, generics.ListAPIView):
+class SymptomReportListCreateApi(SymptomSafeThrottling, RecordsPageReads, generics.ListAPIView):
     """Symptom reports, newest first: the patient's own, a caregiver's child's, the care
     team's patients'."""
 
     serializer_class = SymptomReportOutput
     filterset_class = SymptomReportFilter
     audit_resource = Resource.SYMPTOM_REPORT
+    throttle_classes = [WriteThrottle]
+
+    def symptoms_when_throttled(self, request: Request) -> dict[str, Any]:
+        """Too many writes: the report is stored and alerted all the same (DOMAIN.md 7), read
+        as leniently as a refused one; a retry with its client_id finds it stored."""
+        try:
+            payload = request.data
+        except ParseError:
+            return safety_fields(None)
+        with transaction.atomic():
+            return safety_fields(symptoms_of_refused_request(request, payload, within_log=False))
 
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):
@@ -69,6 +83,12 @@ class SymptomReportListCreateApi(RecordsPageReads, generics.ListAPIView):
                 "alerted all the same (symptom_report) and the safety message must be shown.",
             ),
             404: ErrorSerializer,
+            429: OpenApiResponse(
+                ThrottledWithSymptomsOutput,
+                "Too many writes by this user: the report was stored and alerted all the same "
+                "(symptom_report) and the safety message must be shown; a retry with the same "
+                "client_id after Retry-After seconds returns it (200).",
+            ),
         },
     )
     @transaction.atomic  # the report, its alerts and its audit event commit together

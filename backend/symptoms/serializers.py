@@ -114,6 +114,24 @@ class RefusedWithSymptomsOutput(ErrorSerializer):
     )
 
 
+class ThrottledWithSymptomsOutput(RefusedWithSymptomsOutput):
+    """A 429 (too many writes by this user, retry after Retry-After seconds): the write was
+    not done, but the symptoms it carried were stored and alerted."""
+
+
+class ThrottledSyncOutput(ErrorSerializer):
+    """A 429 for a batch: no log stored, the symptoms the logs carried stored and alerted."""
+
+    safety_message = serializers.CharField(
+        allow_null=True, required=False, help_text=SAFETY_MESSAGE_HELP + " The most urgent."
+    )
+    symptom_reports = serializers.ListField(
+        child=serializers.IntegerField(),
+        required=False,
+        help_text="The symptom reports stored (their alerts raised) although no log was.",
+    )
+
+
 def _leniently(field: serializers.Field, value: Any) -> Any:
     try:
         return field.run_validation(value)

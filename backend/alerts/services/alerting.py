@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from backend.accounts.models import CareTeamMembership, CareTeamRole, User
+from backend.accounts.models import CareTeamMembership, CareTeamRole, PatientProfile, User
 from backend.alerts.models import URGENCY_RANK, Alert, AlertStatus, NotificationKind, Urgency
 from backend.alerts.rules import RULES
 from backend.alerts.services.notifications import Message, Outgoing, notifications_send_many
@@ -106,6 +106,82 @@ def alerts_raise(findings: list[Finding]) -> list[Alert]:
     alerts = list(Alert.objects.filter(dedup_key__in=[f.dedup_key for f in fresh]))
     _notify(alerts, {f.dedup_key: f.recipients for f in fresh}, NotificationKind.ALERT)
     return alerts
+
+
+# How many gathered reports' ids a coalesced alert keeps in its evidence (the newest).
+COALESCED_IDS_KEPT = 20
+
+
+def alerts_raise_coalesced(
+    findings: list[Finding], *, ids_key: str, now: datetime | None = None
+) -> list[Alert]:
+    """Like alerts_raise, except that a finding whose rule already has an alert for the
+    patient that is not resolved and last occurred within ALERT_COALESCE_MINUTES updates that
+    alert instead: one more occurrence, the newest reason and evidence, and the ids under
+    `ids_key` of the last COALESCED_IDS_KEPT findings it gathers; nobody is notified again.
+    The first finding still reaches the team at once; a flood of repeats does not (an
+    acknowledged alert still gathers repeats: the clinician is on it; escalation still runs
+    from the first). Returns the alerts raised or updated.
+
+    The patients' rows are locked first (FOR NO KEY UPDATE: it does not wait for the key-share
+    locks of rows inserted for the patient), so of two concurrent reports with no open alert
+    only one raises it and the other gathers into it. One finding per patient and rule."""
+    if not findings:
+        return []
+    now = now or timezone.now()
+    patient_ids = sorted({f.patient_id for f in findings})
+    list(
+        PatientProfile.objects.select_for_update(no_key=True)
+        .filter(pk__in=patient_ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    window = timedelta(minutes=settings.ALERT_COALESCE_MINUTES)
+    gathering: dict[tuple[int, str], Alert] = {}
+    for newer in (
+        Alert.objects.filter(
+            patient_id__in=patient_ids,
+            rule_id__in={f.rule_id for f in findings},
+            last_occurred_at__gte=now - window,
+        )
+        .exclude(status=AlertStatus.RESOLVED)
+        .order_by("last_occurred_at", "id")
+    ):
+        gathering[(newer.patient_id, newer.rule_id)] = newer  # the newest one wins
+    fresh: list[Finding] = []
+    updated: list[Alert] = []
+    for finding in findings:
+        open_alert = gathering.get((finding.patient_id, finding.rule_id))
+        if open_alert is None:
+            fresh.append(finding)
+        elif _gather(open_alert, finding, ids_key=ids_key, now=now):
+            updated.append(open_alert)
+    return [*updated, *alerts_raise(fresh)]
+
+
+def _gather(alert: Alert, finding: Finding, *, ids_key: str, now: datetime) -> bool:
+    """One more occurrence on `alert`; False if it already holds this finding's ids."""
+    held = list(alert.evidence.get(ids_key) or [])
+    new = [each for each in finding.evidence[ids_key] if each not in held]
+    if not new:
+        return False
+    alert.occurrences += len(new)  # under the patient's lock: no lost update
+    alert.last_occurred_at = now
+    alert.reason = finding.reason[:300]
+    alert.evidence = {**finding.evidence, ids_key: [*held, *new][-COALESCED_IDS_KEPT:]}
+    alert.period_start = min(alert.period_start, finding.period_start)
+    alert.period_end = max(alert.period_end, finding.period_end)
+    alert.save(
+        update_fields=[
+            "occurrences",
+            "last_occurred_at",
+            "reason",
+            "evidence",
+            "period_start",
+            "period_end",
+        ]
+    )
+    return True
 
 
 def _notify(alerts: list[Alert], audiences: dict[str, str], kind: str) -> None:

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from backend.alerts.models import Alert
 from backend.alerts.rules import RULES, overrides_for, params
-from backend.alerts.services.alerting import Audience, Finding, alerts_raise
+from backend.alerts.services.alerting import Audience, Finding, alerts_raise_coalesced
 from backend.exercise.codes import SYMPTOM_TIERS, Symptom, SymptomTier
 
 if TYPE_CHECKING:
@@ -23,6 +23,7 @@ TIER_RULES = {
     SymptomTier.ROUTINE: ("SYM-3", Audience.PHYSIO),
 }
 PAUSING_RULES = frozenset({"SYM-1", "SYM-2"})
+REPORT_IDS = "symptom_report_ids"
 
 
 def _label(code: str) -> str:
@@ -84,6 +85,8 @@ def symptom_findings(report: SymptomReport, session: SessionLog | None = None) -
                 evidence={
                     "rule": {"id": rule_id, "version": RULES[rule_id].version, "tier": int(tier)},
                     "symptom_report_id": report.pk,
+                    # Every report this alert gathers (coalesced repeats), the newest last.
+                    REPORT_IDS: [report.pk],
                     "symptoms": codes,
                     "derived_from_pain": (
                         {
@@ -117,12 +120,15 @@ def symptom_alerts_raise(
     *, report: SymptomReport, session: SessionLog | None = None
 ) -> list[Alert]:
     """Alerts for a stored report, in its transaction (the rows exist when the response is
-    sent); a new tier 1-2 alert pauses the patient's active programme and closes its open
-    progression proposals."""
+    sent); a tier 1-2 alert pauses the patient's active programme and closes its open
+    progression proposals. A tier reported again within ALERT_COALESCE_MINUTES of its last
+    report, while its alert is not resolved, is gathered into that alert (one more
+    occurrence, no new push): a phone looping uploads cannot flood the care team. The pause
+    applies again all the same (a clinician may have resumed the programme meanwhile)."""
     from backend.exercise.services.programmes import programme_pause_for_red_flag_of
     from backend.exercise.services.progression import proposals_close_for_red_flag
 
-    alerts = alerts_raise(symptom_findings(report, session))
+    alerts = alerts_raise_coalesced(symptom_findings(report, session), ids_key=REPORT_IDS)
     if any(alert.rule_id in PAUSING_RULES for alert in alerts):
         programme_pause_for_red_flag_of(
             patient_id=report.patient_id,

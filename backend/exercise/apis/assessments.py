@@ -19,6 +19,7 @@ from backend.audit.services import record_access
 from backend.core.filters import IdFilter, UtcDateTimeFilter
 from backend.core.idempotency import idempotent
 from backend.core.serializers import ErrorSerializer
+from backend.core.throttles import WriteThrottle
 from backend.exercise import selectors
 from backend.exercise.apis.common import patient_for_write
 from backend.exercise.measures import Measure, Setting
@@ -50,6 +51,7 @@ class AssessmentListCreateApi(RecordsPageReads, generics.ListAPIView):
     audit_resource = Resource.ASSESSMENT
     serializer_class = AssessmentOutput
     filterset_class = AssessmentFilter
+    throttle_classes = [WriteThrottle]  # POST only: reads are not counted
 
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):

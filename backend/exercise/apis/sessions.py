@@ -8,6 +8,7 @@ from django.http import Http404
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
+from rest_framework.exceptions import ParseError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,10 +21,12 @@ from backend.core.errors import DomainError
 from backend.core.exceptions import first_message
 from backend.core.filters import IdFilter, UtcDateTimeFilter
 from backend.core.serializers import ErrorSerializer
+from backend.core.throttles import SymptomSafeThrottling, SyncThrottle, WriteThrottle
 from backend.exercise import selectors
 from backend.exercise.apis.common import patient_for_write
 from backend.exercise.models import SessionLog
 from backend.exercise.serializers import (
+    MAX_SYNC_BATCH,
     SessionCreateInput,
     SessionOutput,
     SessionUpdateInput,
@@ -35,6 +38,8 @@ from backend.exercise.services import sessions
 from backend.symptoms.apis import refused_body, safety_fields, symptoms_of_refused_request
 from backend.symptoms.serializers import (
     RefusedWithSymptomsOutput,
+    ThrottledSyncOutput,
+    ThrottledWithSymptomsOutput,
 )
 from backend.symptoms.services import ReportOutcome
 
@@ -114,6 +119,22 @@ def _refused_correction(request: Request, session: SessionLog, refused: Submitte
     return Response(_refused_body(refused), status=refused.http_status)
 
 
+def _body_of(request: Request) -> Any:
+    """The parsed body, or None when it does not parse (a throttled request is still 429)."""
+    try:
+        return request.data
+    except ParseError:
+        return None
+
+
+THROTTLED_WITH_SYMPTOMS = OpenApiResponse(
+    ThrottledWithSymptomsOutput,
+    "Too many writes by this user: retry after Retry-After seconds with the same body. Any "
+    "symptoms it carried are stored and alerted all the same (symptom_report), and the safety "
+    "message must be shown; the retry does not report them twice.",
+)
+
+
 def _sync_one(request: Request, index: int, payload: Any) -> dict[str, Any]:
     raw_id = payload.get("client_id") if isinstance(payload, dict) else None
     answer: dict[str, Any] = {
@@ -146,12 +167,21 @@ def _sync_one(request: Request, index: int, payload: Any) -> dict[str, Any]:
 
 
 @extend_schema(tags=["sessions"])
-class SessionListCreateApi(RecordsPageReads, generics.ListAPIView):
+class SessionListCreateApi(SymptomSafeThrottling, RecordsPageReads, generics.ListAPIView):
     """Session logs, newest first."""
 
     serializer_class = SessionOutput
     filterset_class = SessionFilter
     audit_resource = Resource.SESSION
+    throttle_classes = [WriteThrottle]
+
+    def symptoms_when_throttled(self, request: Request) -> dict[str, Any]:
+        """The log is not stored; its symptoms are, as those of a refused log (a retry of the
+        log takes their report over without alerting twice)."""
+        with transaction.atomic():
+            return safety_fields(
+                symptoms_of_refused_request(request, _body_of(request), within_log=True)
+            )
 
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):
@@ -174,6 +204,7 @@ class SessionListCreateApi(RecordsPageReads, generics.ListAPIView):
                 "same, and the safety message must be shown.",
             ),
             403: ErrorSerializer,
+            429: THROTTLED_WITH_SYMPTOMS,
         },
     )
     @transaction.atomic  # the write and its audit event commit together
@@ -193,8 +224,41 @@ class SessionListCreateApi(RecordsPageReads, generics.ListAPIView):
 
 
 @extend_schema(tags=["sessions"])
-class SessionSyncApi(APIView):
-    @extend_schema(request=SyncInput, responses={200: SyncOutput})
+class SessionSyncApi(SymptomSafeThrottling, APIView):
+    throttle_classes = [SyncThrottle]
+
+    def symptoms_when_throttled(self, request: Request) -> dict[str, Any]:
+        """No log of the batch is stored; the symptoms of each are, as those of refused logs
+        (read leniently, at most a batch's worth); the most urgent safety message comes back."""
+        body = _body_of(request)
+        logs = body.get("logs") if isinstance(body, dict) else None
+        outcomes = []
+        with transaction.atomic():
+            for payload in (logs if isinstance(logs, list) else [])[:MAX_SYNC_BATCH]:
+                outcome = symptoms_of_refused_request(request, payload, within_log=True)
+                if outcome is not None and outcome.tier is not None:
+                    outcomes.append(outcome)
+        urgent = min(outcomes, key=lambda outcome: int(outcome.tier or 9), default=None)
+        return {
+            "safety_message": urgent.safety_message if urgent is not None else None,
+            "symptom_reports": sorted(
+                {outcome.report.pk for outcome in outcomes if outcome.report is not None}
+            ),
+        }
+
+    @extend_schema(
+        request=SyncInput,
+        responses={
+            200: SyncOutput,
+            429: OpenApiResponse(
+                ThrottledSyncOutput,
+                "Too many batches by this user: retry after Retry-After seconds with the same "
+                "body. No log was stored, but the symptoms the logs carried were, and alerted "
+                "(symptom_reports); the safety message must be shown. The retry does not "
+                "report them twice.",
+            ),
+        },
+    )
     @transaction.atomic  # the write and its audit event commit together
     def post(self, request: Request) -> Response:
         """Upload up to 100 logs recorded offline. Each is answered on its own (created,
@@ -223,7 +287,26 @@ class SessionSyncApi(APIView):
 
 
 @extend_schema(tags=["sessions"])
-class SessionDetailApi(APIView):
+class SessionDetailApi(SymptomSafeThrottling, APIView):
+    throttle_classes = [WriteThrottle]
+
+    def symptoms_when_throttled(self, request: Request) -> dict[str, Any]:
+        """A throttled correction is not applied; the symptoms it adds are stored (as a
+        follow-up of the log) all the same. A throttled delete carries none."""
+        if request.method != "PATCH":
+            return {}
+        viewer = current_user(request)
+        try:
+            session = selectors.session_get(viewer=viewer, session_id=self.kwargs["session_id"])
+        except Http404:
+            return safety_fields(None)
+        with transaction.atomic():
+            return safety_fields(
+                symptoms_of_refused_request(
+                    request, _body_of(request), within_log=False, session=session
+                )
+            )
+
     @extend_schema(responses={200: SessionOutput})
     def get(self, request: Request, session_id: int) -> Response:
         session = selectors.session_get(viewer=current_user(request), session_id=session_id)
@@ -240,6 +323,7 @@ class SessionDetailApi(APIView):
                 RefusedWithSymptomsOutput,
                 "The log can no longer be changed; symptoms added are stored all the same.",
             ),
+            429: THROTTLED_WITH_SYMPTOMS,
         },
     )
     @transaction.atomic  # the write and its audit event commit together

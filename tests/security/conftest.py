@@ -1,0 +1,1 @@
+from tests.exercise.conftest import library, programme  # noqa: F401  # shared fixtures
