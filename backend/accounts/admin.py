@@ -18,7 +18,7 @@ from backend.accounts.models import (
     PushDevice,
     User,
 )
-from backend.accounts.services import account_deactivate
+from backend.accounts.services import account_deactivate, account_reactivate
 from backend.core.admin import (
     OrganisationScopedAdmin,
     ReadOnlyForOrgAdmin,
@@ -100,11 +100,15 @@ class UserAdmin(_LimitChoicesToOrganisation, OrganisationScopedAdmin, DjangoUser
             if not change:
                 obj.created_by = request.user  # type: ignore[assignment]
         super().save_model(request, obj, form, change)
-        if change and "is_active" in form.changed_data and not obj.is_active:
-            # Unticking "active" is a deactivation like the API's: revoke every session too,
-            # so reactivating the account later cannot revive an old refresh token.
+        if change and "is_active" in form.changed_data:
             assert isinstance(request.user, User)  # noqa: S101  # the admin needs a login
-            account_deactivate(user=obj, by=request.user)
+            if obj.is_active:
+                # Ticking it again is a deliberate reactivation: only an admin can undo one.
+                account_reactivate(user=obj, by=request.user)
+            else:
+                # Unticking "active" is a deactivation like the API's: revoke every session
+                # too, so reactivating the account later cannot revive an old refresh token.
+                account_deactivate(user=obj, by=request.user)
 
 
 @admin.register(PatientProfile)

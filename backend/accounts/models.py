@@ -54,6 +54,13 @@ class User(AbstractUser):
     created_by = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    deactivated_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the account was deactivated: a pending account looks the same before "
+        "and after (inactive, no password), and no activation code may revive it.",
+    )
 
     class Meta:
         constraints = [

@@ -70,6 +70,12 @@ def activation_code_issue(*, user: User, by: User | None) -> IssuedCode:
     """A fresh code for `user`; any earlier unused code stops working. Only for accounts that
     were never activated: a code sets a password, so for an existing account it would be a
     way to take it over (and would undo a deactivation)."""
+    if user.deactivated_at is not None:
+        raise DomainError(
+            "This account was deactivated; an activation code cannot bring it back.",
+            code="account_deactivated",
+            status=409,
+        )
     if user.has_usable_password():
         raise DomainError(
             "This account is already activated; the person signs in with their password.",
@@ -115,6 +121,8 @@ def account_activate(*, code: str, password: str) -> User:
             errors={"code": ["Expired."]},
         )
     user = activation.user
+    if user.deactivated_at is not None:  # deactivation voids codes; this is the second lock
+        raise invalid
     if user.has_usable_password():  # activated meanwhile by another code, or deactivated
         raise DomainError(
             "This account is already activated.", code="already_activated", status=409
@@ -383,10 +391,11 @@ def account_deactivate(*, user: User, by: User) -> int:
     """
     now = timezone.now()
     locked = User.objects.select_for_update().get(pk=user.pk)
-    if locked.is_active:
+    if locked.is_active or locked.deactivated_at is None:
         locked.is_active = False
-        locked.save(update_fields=["is_active"])
-    user.is_active = False
+        locked.deactivated_at = locked.deactivated_at or now
+        locked.save(update_fields=["is_active", "deactivated_at"])
+    user.is_active, user.deactivated_at = False, locked.deactivated_at
     ActivationCode.objects.filter(user=user, used_at__isnull=True).update(used_at=now)
     outstanding = OutstandingToken.objects.filter(user=user, expires_at__gt=now).exclude(
         blacklistedtoken__isnull=False
@@ -395,3 +404,13 @@ def account_deactivate(*, user: User, by: User) -> int:
         [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
     )
     return len(revoked)
+
+
+@transaction.atomic
+def account_reactivate(*, user: User, by: User) -> User:
+    """An admin's deliberate reversal of a deactivation (ticking "active" again): the account
+    may sign in with its password, or, if it was never activated, be sent a new code. Old
+    sessions stay revoked. Safe to repeat."""
+    User.objects.filter(pk=user.pk).update(is_active=True, deactivated_at=None)
+    user.is_active, user.deactivated_at = True, None
+    return user
