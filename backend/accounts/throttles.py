@@ -45,6 +45,8 @@ class LoginUsernameThrottle(SimpleRateThrottle):
     attempt from anywhere let anyone who knew a username keep its owner at 429."""
 
     scope = "login_username"
+    num_requests: int  # set from the rate by SimpleRateThrottle (absent from its stubs)
+    duration: int
 
     def get_cache_key(self, request: Request, view: APIView) -> str | None:
         username = submitted_username(request)
