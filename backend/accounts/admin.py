@@ -4,6 +4,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.core.exceptions import PermissionDenied
 from django.db.models import ForeignKey, Model, QuerySet
 from django.forms import ModelChoiceField, ModelForm
@@ -18,7 +19,7 @@ from backend.accounts.models import (
     PushDevice,
     User,
 )
-from backend.accounts.services import account_deactivate, account_reactivate
+from backend.accounts.services import account_deactivate, account_reactivate, user_password_set
 from backend.core.admin import (
     OrganisationScopedAdmin,
     ReadOnlyForOrgAdmin,
@@ -45,6 +46,17 @@ class _LimitChoicesToOrganisation:
         return field
 
 
+class _PasswordChangeForm(AdminPasswordChangeForm):
+    """The admin's password reset through the service, so it ends every session as well."""
+
+    def save(self, commit: bool = True) -> User:
+        usable = self.cleaned_data["set_usable_password"]
+        user_password_set(
+            user=self.user, password=self.cleaned_data["password1"] if usable else None
+        )
+        return self.user
+
+
 @admin.register(Organisation)
 class OrganisationAdmin(OrganisationScopedAdmin):
     organisation_path = "pk"
@@ -56,6 +68,7 @@ class OrganisationAdmin(OrganisationScopedAdmin):
 
 @admin.register(User)
 class UserAdmin(_LimitChoicesToOrganisation, OrganisationScopedAdmin, DjangoUserAdmin):
+    change_password_form = _PasswordChangeForm
     list_display = ["username", "first_name", "last_name", "role", "organisation", "is_active"]
     list_filter = ["role", "is_active", "organisation"]
     search_fields = ["username", "first_name", "last_name", "email"]

@@ -61,6 +61,12 @@ class User(AbstractUser):
         help_text="When the account was deactivated: a pending account looks the same before "
         "and after (inactive, no password), and no activation code may revive it.",
     )
+    password_changed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Access tokens issued before this are refused (a change ends every session).",
+    )
 
     class Meta:
         constraints = [

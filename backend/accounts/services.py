@@ -135,7 +135,8 @@ def account_activate(*, code: str, password: str) -> User:
         ) from error
     user.set_password(password)
     user.is_active = True
-    user.save(update_fields=["password", "is_active"])
+    user.password_changed_at = timezone.now()
+    user.save(update_fields=["password", "is_active", "password_changed_at"])
     activation.used_at = timezone.now()
     activation.save(update_fields=["used_at"])
     return user
@@ -397,6 +398,11 @@ def account_deactivate(*, user: User, by: User) -> int:
         locked.save(update_fields=["is_active", "deactivated_at"])
     user.is_active, user.deactivated_at = False, locked.deactivated_at
     ActivationCode.objects.filter(user=user, used_at__isnull=True).update(used_at=now)
+    return _refresh_tokens_revoke(user=user, now=now)
+
+
+def _refresh_tokens_revoke(*, user: User, now: datetime) -> int:
+    """Blacklists every refresh token of `user` still outstanding; returns how many."""
     outstanding = OutstandingToken.objects.filter(user=user, expires_at__gt=now).exclude(
         blacklistedtoken__isnull=False
     )
@@ -404,6 +410,23 @@ def account_deactivate(*, user: User, by: User) -> int:
         [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
     )
     return len(revoked)
+
+
+@transaction.atomic
+def user_password_set(*, user: User, password: str | None) -> int:
+    """The one way to change an existing account's password (None: password sign-in off).
+    Every session ends: outstanding refresh tokens are blacklisted and access tokens issued
+    before now are refused (JWTAuthentication compares their `iat` with
+    `password_changed_at`). Returns how many refresh tokens were revoked. The caller has
+    validated the password (the admin's form does)."""
+    now = timezone.now()
+    if password is None:
+        user.set_unusable_password()
+    else:
+        user.set_password(password)
+    user.password_changed_at = now
+    user.save(update_fields=["password", "password_changed_at"])
+    return _refresh_tokens_revoke(user=user, now=now)
 
 
 @transaction.atomic
