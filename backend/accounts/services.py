@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -437,3 +438,52 @@ def account_reactivate(*, user: User, by: User) -> User:
     User.objects.filter(pk=user.pk).update(is_active=True, deactivated_at=None)
     user.is_active, user.deactivated_at = True, None
     return user
+
+
+# Roles that open patients' records: granting one hands someone health data.
+DATA_ROLES = CLINICIAN_ROLES | {Role.CAREGIVER}
+
+
+def role_grant_needs_activation(*, old_role: str | None, new_role: str) -> bool:
+    """True when `new_role` opens records `old_role` did not: any data-bearing role for a
+    new account or a non-clinician; clinician to clinician (nurse to physician) keeps access."""
+    if new_role not in DATA_ROLES or new_role == old_role:
+        return False
+    return not (old_role in CLINICIAN_ROLES and new_role in CLINICIAN_ROLES)
+
+
+@transaction.atomic
+def account_pending_activation(*, user: User, by: User) -> IssuedCode | None:
+    """An account an organisation admin created, or granted a role that opens patients'
+    records: nobody knows its password any more, every session ends, and it stays inactive
+    until the person activates it with a code e-mailed to them (never shown to the admin,
+    who could otherwise sign in as a clinician of their own making). A deactivated account
+    gets no code (None): it stays deactivated."""
+    if not user.email:
+        raise DomainError(
+            "An e-mail address is needed: the activation code is sent to the person.",
+            errors={"email": ["Required: the activation code is sent there."]},
+        )
+    user_password_set(user=user, password=None)
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    user.is_active = False
+    if user.deactivated_at is not None:
+        return None
+    issued = activation_code_issue(user=user, by=by)
+    message = (
+        f"An account on PhysioTrack was set up for you (username {user.username}).\n\n"
+        f"Activation code: {issued.code}\n"
+        f"It works once, until {issued.expires_at:%Y-%m-%d %H:%M} UTC: open PhysioTrack, "
+        "choose Activate and set your own password.\n\n"
+        "If you did not expect this, tell your clinic."
+    )
+    transaction.on_commit(
+        lambda: send_mail(
+            subject="[PhysioTrack] Activate your account",
+            message=message,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[user.email],
+        ),
+        robust=True,  # a mail failure is logged; the admin reissues by granting again
+    )
+    return issued

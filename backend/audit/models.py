@@ -1,4 +1,5 @@
-"""The audit trail: one append-only row per record a person read or changed through the API."""
+"""The audit trail: one append-only row per record a person read or changed, through the API
+or the admin."""
 
 from __future__ import annotations
 
@@ -44,6 +45,8 @@ class Resource(models.TextChoices):
     NOTIFICATION = "notification", "Notification"
     RULE_SETTINGS = "rule_settings", "Rule settings (id: the patient's)"
     SYMPTOM_REPORT = "symptom_report", "Symptom report"
+    ORGANISATION = "organisation", "Organisation"
+    ADMIN_RECORD = "admin_record", "Other record changed in the admin (changes: its model)"
 
 
 class AppendOnlyError(Exception):

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
+
+from backend.audit.mixins import AuditedAdmin
 
 
 def org_admin_organisation_id(request: HttpRequest) -> int | None:
@@ -20,8 +21,9 @@ def org_admin_organisation_id(request: HttpRequest) -> int | None:
     return None
 
 
-class OrganisationScopedAdmin(admin.ModelAdmin):
-    """`organisation_path` is the ORM path from the model to its organisation id."""
+class OrganisationScopedAdmin(AuditedAdmin):
+    """`organisation_path` is the ORM path from the model to its organisation id. Every change
+    is an audit event (AuditedAdmin)."""
 
     organisation_path: str = "organisation_id"
     org_admin_can_add = True
