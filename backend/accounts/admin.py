@@ -7,8 +7,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm, UserChangeForm
 from django.core.exceptions import PermissionDenied
-from django.db.models import ForeignKey, Model, QuerySet
-from django.forms import ModelChoiceField, ModelForm
+from django.db.models import Model, QuerySet
+from django.forms import ModelForm
 from django.http import HttpRequest
 
 from backend.accounts.models import (
@@ -33,25 +33,6 @@ from backend.core.admin import (
     ReadOnlyForOrgAdmin,
     org_admin_organisation_id,
 )
-
-
-class _LimitChoicesToOrganisation:
-    """Foreign-key dropdowns offer an organisation admin only their own organisation's rows."""
-
-    def formfield_for_foreignkey(
-        self, db_field: ForeignKey, request: HttpRequest, **kwargs: Any
-    ) -> ModelChoiceField | None:
-        field = super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
-        org_id = org_admin_organisation_id(request)
-        if field is not None and org_id is not None and not request.user.is_superuser:
-            related = db_field.related_model
-            if related is Organisation:
-                field.queryset = field.queryset.filter(pk=org_id)
-            elif related is User:
-                field.queryset = field.queryset.filter(organisation_id=org_id)
-            elif related is PatientProfile:
-                field.queryset = field.queryset.filter(user__organisation_id=org_id)
-        return field
 
 
 class _PasswordChangeForm(AdminPasswordChangeForm):
@@ -104,7 +85,7 @@ CLINICIAN_EMAIL_HELP = (
 
 
 @admin.register(User)
-class UserAdmin(_LimitChoicesToOrganisation, OrganisationScopedAdmin, DjangoUserAdmin):
+class UserAdmin(OrganisationScopedAdmin, DjangoUserAdmin):
     """Superusers: Django's user admin. Organisation admins manage their organisation's people
     but never set a password, never change their own role, never change a clinician's e-mail,
     and every account they create or grant a role that opens patients' records stays pending
@@ -203,7 +184,7 @@ class UserAdmin(_LimitChoicesToOrganisation, OrganisationScopedAdmin, DjangoUser
 
 
 @admin.register(PatientProfile)
-class PatientProfileAdmin(_LimitChoicesToOrganisation, OrganisationScopedAdmin):
+class PatientProfileAdmin(OrganisationScopedAdmin):
     organisation_path = "user__organisation_id"
     readonly_fields = ["created_by"]
 
@@ -232,7 +213,7 @@ class PatientProfileAdmin(_LimitChoicesToOrganisation, OrganisationScopedAdmin):
 
 
 @admin.register(CareTeamMembership)
-class CareTeamMembershipAdmin(_LimitChoicesToOrganisation, OrganisationScopedAdmin):
+class CareTeamMembershipAdmin(OrganisationScopedAdmin):
     organisation_path = "patient__user__organisation_id"
     org_admin_can_delete = True
     readonly_fields = ["added_by"]
@@ -255,7 +236,7 @@ class CareTeamMembershipAdmin(_LimitChoicesToOrganisation, OrganisationScopedAdm
 
 
 @admin.register(CaregiverLink)
-class CaregiverLinkAdmin(_LimitChoicesToOrganisation, OrganisationScopedAdmin):
+class CaregiverLinkAdmin(OrganisationScopedAdmin):
     organisation_path = "patient__user__organisation_id"
     org_admin_can_delete = True
     readonly_fields = ["created_by"]
