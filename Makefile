@@ -81,6 +81,7 @@ rules-doc-check: $(STAMP)
 check-deploy: $(STAMP)
 	DJANGO_DEBUG=0 DJANGO_SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') \
 	DJANGO_ALLOWED_HOSTS=api.physiotrack.example \
+	FCM_PROJECT_ID=physiotrack-example FCM_CREDENTIALS_FILE=/run/secrets/fcm.json \
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
 
 ## fuzz: schemathesis against the live app (gunicorn, DEBUG off, its own database seeded with

@@ -346,17 +346,17 @@ ALERT_ESCALATE_URGENT_MINUTES = int(os.environ.get("ALERT_ESCALATE_URGENT_MINUTE
 ALERT_COALESCE_MINUTES = int(os.environ.get("ALERT_COALESCE_MINUTES", "30"))
 FCM_PROJECT_ID = os.environ.get("FCM_PROJECT_ID", "")
 FCM_CREDENTIALS_FILE = os.environ.get("FCM_CREDENTIALS_FILE", "")
-PUSH_SENDER = os.environ.get(
-    "PUSH_SENDER",
+# Without DEBUG, start-up refuses the console fallback unless PUSH_SENDER names it (alerts.E001).
+PUSH_SENDER_EXPLICIT = bool(os.environ.get("PUSH_SENDER"))
+PUSH_SENDER = os.environ.get("PUSH_SENDER") or (
     "backend.alerts.push.FcmSender"
     if FCM_PROJECT_ID and FCM_CREDENTIALS_FILE
-    else "backend.alerts.push.ConsoleSender",
+    else "backend.alerts.push.ConsoleSender"
 )
-EMAIL_BACKEND = os.environ.get(
-    "EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend"
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
+    "backend.alerts.mail.ConsoleEmailBackend"  # says who was e-mailed, never what
     if DEBUG
-    else "django.core.mail.backends.smtp.EmailBackend",
+    else "django.core.mail.backends.smtp.EmailBackend"
 )
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))

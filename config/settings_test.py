@@ -22,3 +22,4 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 LOGGING["root"] = {"handlers": ["stdout"], "level": "WARNING"}  # noqa: F405
+PUSH_SENDER_EXPLICIT = True  # the console sender on purpose (alerts.E001); tests swap in fakes

@@ -2,14 +2,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm, UserChangeForm
 from django.core.exceptions import PermissionDenied
-from django.db.models import ForeignKey, Model, QuerySet
-from django.forms import ModelChoiceField, ModelForm
+from django.db.models import Model, QuerySet
+from django.forms import ModelForm
 from django.http import HttpRequest
 
 from backend.accounts.models import (
+    CLINICIAN_ROLES,
     ActivationCode,
     CaregiverLink,
     CareTeamMembership,
@@ -18,7 +21,13 @@ from backend.accounts.models import (
     PushDevice,
     User,
 )
-from backend.accounts.services import account_deactivate
+from backend.accounts.services import (
+    account_deactivate,
+    account_pending_activation,
+    account_reactivate,
+    role_grant_needs_activation,
+    user_password_set,
+)
 from backend.core.admin import (
     OrganisationScopedAdmin,
     ReadOnlyForOrgAdmin,
@@ -26,23 +35,15 @@ from backend.core.admin import (
 )
 
 
-class _LimitChoicesToOrganisation:
-    """Foreign-key dropdowns offer an organisation admin only their own organisation's rows."""
+class _PasswordChangeForm(AdminPasswordChangeForm):
+    """The admin's password reset through the service, so it ends every session as well."""
 
-    def formfield_for_foreignkey(
-        self, db_field: ForeignKey, request: HttpRequest, **kwargs: Any
-    ) -> ModelChoiceField | None:
-        field = super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
-        org_id = org_admin_organisation_id(request)
-        if field is not None and org_id is not None and not request.user.is_superuser:
-            related = db_field.related_model
-            if related is Organisation:
-                field.queryset = field.queryset.filter(pk=org_id)
-            elif related is User:
-                field.queryset = field.queryset.filter(organisation_id=org_id)
-            elif related is PatientProfile:
-                field.queryset = field.queryset.filter(user__organisation_id=org_id)
-        return field
+    def save(self, commit: bool = True) -> User:
+        usable = self.cleaned_data["set_usable_password"]
+        user_password_set(
+            user=self.user, password=self.cleaned_data["password1"] if usable else None
+        )
+        return self.user
 
 
 @admin.register(Organisation)
@@ -54,8 +55,43 @@ class OrganisationAdmin(OrganisationScopedAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
 
+class _OrgAdminUserAddForm(forms.ModelForm):
+    """An organisation admin's new account: no password (the person sets their own with a
+    code e-mailed to them), so an e-mail address is required."""
+
+    email = forms.EmailField(
+        help_text="The activation code is e-mailed here; the person sets their own password."
+    )
+
+    class Meta:
+        model = User
+        fields = ["username", "first_name", "last_name", "email", "role"]
+
+
+class _OrgAdminUserChangeForm(UserChangeForm):
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        old_role = self.initial.get("role")
+        grant = role_grant_needs_activation(old_role=old_role, new_role=cleaned.get("role", ""))
+        if grant and not cleaned.get("email", self.instance.email):
+            self.add_error("email", "Required: the activation code for the new role goes there.")
+        return cleaned
+
+
+CLINICIAN_EMAIL_HELP = (
+    "A clinician's e-mail receives alerts about patients, so only platform staff (superusers) "
+    "change it, at the clinician's request; every change is in the audit trail."
+)
+
+
 @admin.register(User)
-class UserAdmin(_LimitChoicesToOrganisation, OrganisationScopedAdmin, DjangoUserAdmin):
+class UserAdmin(OrganisationScopedAdmin, DjangoUserAdmin):
+    """Superusers: Django's user admin. Organisation admins manage their organisation's people
+    but never set a password, never change their own role, never change a clinician's e-mail,
+    and every account they create or grant a role that opens patients' records stays pending
+    until the person activates it with a code e-mailed to them (not shown to the admin)."""
+
+    change_password_form = _PasswordChangeForm
     list_display = ["username", "first_name", "last_name", "role", "organisation", "is_active"]
     list_filter = ["role", "is_active", "organisation"]
     search_fields = ["username", "first_name", "last_name", "email"]
@@ -66,6 +102,9 @@ class UserAdmin(_LimitChoicesToOrganisation, OrganisationScopedAdmin, DjangoUser
     add_fieldsets = (
         *DjangoUserAdmin.add_fieldsets,
         ("PhysioTrack", {"fields": ("role", "organisation", "first_name", "last_name")}),
+    )
+    org_admin_add_fieldsets = (
+        (None, {"fields": ("username", "first_name", "last_name", "email", "role")}),
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
@@ -79,6 +118,27 @@ class UserAdmin(_LimitChoicesToOrganisation, OrganisationScopedAdmin, DjangoUser
             return self.list_filter
         return ["role", "is_active"]  # the organisation filter would list every clinic
 
+    def get_fieldsets(self, request: HttpRequest, obj: Model | None = None) -> Any:
+        if request.user.is_superuser:
+            return super().get_fieldsets(request, obj)
+        if obj is None:
+            return self.org_admin_add_fieldsets
+        fieldsets = []
+        for name, options in self.fieldsets or ():
+            fields = [f for f in options["fields"] if f != "password"]  # no password, no reset
+            options = {**options, "fields": fields}
+            if "email" in fields and getattr(obj, "role", "") in CLINICIAN_ROLES:
+                options["description"] = CLINICIAN_EMAIL_HELP
+            fieldsets.append((name, options))
+        return fieldsets
+
+    def get_form(
+        self, request: HttpRequest, obj: Model | None = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        if not request.user.is_superuser:
+            kwargs["form"] = _OrgAdminUserAddForm if obj is None else _OrgAdminUserChangeForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
     def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> Any:
         if not request.user.is_superuser:
             # Setting someone's password is taking over their account: people reset their
@@ -91,26 +151,47 @@ class UserAdmin(_LimitChoicesToOrganisation, OrganisationScopedAdmin, DjangoUser
         if not request.user.is_superuser:
             # An organisation admin manages people, never platform privileges.
             readonly += ["is_superuser", "groups", "user_permissions", "created_by", "last_login"]
+            if obj is not None and obj.pk == request.user.pk:
+                readonly += ["role"]  # nobody grants themselves a role
+            if obj is not None and getattr(obj, "role", "") in CLINICIAN_ROLES:
+                readonly += ["email"]  # CLINICIAN_EMAIL_HELP
         return readonly
 
     def save_model(self, request: HttpRequest, obj: User, form: ModelForm, change: bool) -> None:
+        assert isinstance(request.user, User)  # noqa: S101  # the admin needs a login
         org_id = org_admin_organisation_id(request)
-        if org_id is not None and not request.user.is_superuser:
+        by_org_admin = org_id is not None and not request.user.is_superuser
+        if by_org_admin:
             obj.organisation_id = org_id
             if not change:
-                obj.created_by = request.user  # type: ignore[assignment]
+                obj.created_by = request.user
+                obj.is_active = False
+                obj.set_unusable_password()
         super().save_model(request, obj, form, change)
-        if change and "is_active" in form.changed_data and not obj.is_active:
-            # Unticking "active" is a deactivation like the API's: revoke every session too,
-            # so reactivating the account later cannot revive an old refresh token.
-            assert isinstance(request.user, User)  # noqa: S101  # the admin needs a login
-            account_deactivate(user=obj, by=request.user)
+        if change and "is_active" in form.changed_data:
+            if obj.is_active:
+                # Ticking it again is a deliberate reactivation: only an admin can undo one.
+                account_reactivate(user=obj, by=request.user)
+            else:
+                # Unticking "active" is a deactivation like the API's: revoke every session
+                # too, so reactivating the account later cannot revive an old refresh token.
+                account_deactivate(user=obj, by=request.user)
+        old_role = form.initial.get("role") if change else None
+        if by_org_admin and (
+            not change or role_grant_needs_activation(old_role=old_role, new_role=obj.role)
+        ):
+            account_pending_activation(user=obj, by=request.user)
 
 
 @admin.register(PatientProfile)
-class PatientProfileAdmin(_LimitChoicesToOrganisation, OrganisationScopedAdmin):
+class PatientProfileAdmin(OrganisationScopedAdmin):
     organisation_path = "user__organisation_id"
     readonly_fields = ["created_by"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
+        # A profile is a person's health record: it never moves to another account.
+        readonly = list(super().get_readonly_fields(request, obj))
+        return readonly if obj is None else [*readonly, "user"]
 
     def get_exclude(self, request: HttpRequest, obj: Model | None = None) -> Any:
         # Organisation admins manage accounts, not care: the diagnosis is the care team's.
@@ -132,10 +213,15 @@ class PatientProfileAdmin(_LimitChoicesToOrganisation, OrganisationScopedAdmin):
 
 
 @admin.register(CareTeamMembership)
-class CareTeamMembershipAdmin(_LimitChoicesToOrganisation, OrganisationScopedAdmin):
+class CareTeamMembershipAdmin(OrganisationScopedAdmin):
     organisation_path = "patient__user__organisation_id"
     org_admin_can_delete = True
     readonly_fields = ["added_by"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
+        # A seat is never moved to another person or patient: remove it and add another.
+        readonly = list(super().get_readonly_fields(request, obj))
+        return readonly if obj is None else [*readonly, "patient", "member", "role"]
 
     def save_model(
         self, request: HttpRequest, obj: CareTeamMembership, form: ModelForm, change: bool
@@ -150,10 +236,15 @@ class CareTeamMembershipAdmin(_LimitChoicesToOrganisation, OrganisationScopedAdm
 
 
 @admin.register(CaregiverLink)
-class CaregiverLinkAdmin(_LimitChoicesToOrganisation, OrganisationScopedAdmin):
+class CaregiverLinkAdmin(OrganisationScopedAdmin):
     organisation_path = "patient__user__organisation_id"
     org_admin_can_delete = True
     readonly_fields = ["created_by"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
+        # A link is never moved to another caregiver or patient: remove it and add another.
+        readonly = list(super().get_readonly_fields(request, obj))
+        return readonly if obj is None else [*readonly, "patient", "caregiver"]
 
     def save_model(
         self, request: HttpRequest, obj: CaregiverLink, form: ModelForm, change: bool

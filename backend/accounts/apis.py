@@ -72,6 +72,7 @@ class TokenObtainApi(jwt_views.TokenObtainPairView):
         try:
             response = super().post(request, *args, **kwargs)
         except AuthenticationFailed:
+            LoginUsernameThrottle().failed(request, self)
             if attempts is not None:
                 attempts.failed()
             raise

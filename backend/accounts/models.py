@@ -55,6 +55,19 @@ class User(AbstractUser):
     created_by = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    deactivated_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the account was deactivated: a pending account looks the same before "
+        "and after (inactive, no password), and no activation code may revive it.",
+    )
+    password_changed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Access tokens issued before this are refused (a change ends every session).",
+    )
 
     class Meta:
         constraints = [

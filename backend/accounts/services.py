@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -70,6 +71,12 @@ def activation_code_issue(*, user: User, by: User | None) -> IssuedCode:
     """A fresh code for `user`; any earlier unused code stops working. Only for accounts that
     were never activated: a code sets a password, so for an existing account it would be a
     way to take it over (and would undo a deactivation)."""
+    if user.deactivated_at is not None:
+        raise DomainError(
+            "This account was deactivated; an activation code cannot bring it back.",
+            code="account_deactivated",
+            status=409,
+        )
     if user.has_usable_password():
         raise DomainError(
             "This account is already activated; the person signs in with their password.",
@@ -115,6 +122,8 @@ def account_activate(*, code: str, password: str) -> User:
             errors={"code": ["Expired."]},
         )
     user = activation.user
+    if user.deactivated_at is not None:  # deactivation voids codes; this is the second lock
+        raise invalid
     if user.has_usable_password():  # activated meanwhile by another code, or deactivated
         raise DomainError(
             "This account is already activated.", code="already_activated", status=409
@@ -127,7 +136,8 @@ def account_activate(*, code: str, password: str) -> User:
         ) from error
     user.set_password(password)
     user.is_active = True
-    user.save(update_fields=["password", "is_active"])
+    user.password_changed_at = timezone.now()
+    user.save(update_fields=["password", "is_active", "password_changed_at"])
     activation.used_at = timezone.now()
     activation.save(update_fields=["used_at"])
     return user
@@ -384,11 +394,17 @@ def account_deactivate(*, user: User, by: User) -> int:
     """
     now = timezone.now()
     locked = User.objects.select_for_update().get(pk=user.pk)
-    if locked.is_active:
+    if locked.is_active or locked.deactivated_at is None:
         locked.is_active = False
-        locked.save(update_fields=["is_active"])
-    user.is_active = False
+        locked.deactivated_at = locked.deactivated_at or now
+        locked.save(update_fields=["is_active", "deactivated_at"])
+    user.is_active, user.deactivated_at = False, locked.deactivated_at
     ActivationCode.objects.filter(user=user, used_at__isnull=True).update(used_at=now)
+    return _refresh_tokens_revoke(user=user, now=now)
+
+
+def _refresh_tokens_revoke(*, user: User, now: datetime) -> int:
+    """Blacklists every refresh token of `user` still outstanding; returns how many."""
     outstanding = OutstandingToken.objects.filter(user=user, expires_at__gt=now).exclude(
         blacklistedtoken__isnull=False
     )
@@ -401,3 +417,79 @@ def account_deactivate(*, user: User, by: User) -> int:
     CareTeamMembership.objects.filter(member=user).update(ended_at=now)
     CaregiverLink.objects.filter(caregiver=user).update(ended_at=now)
     return len(revoked)
+
+
+@transaction.atomic
+def user_password_set(*, user: User, password: str | None) -> int:
+    """The one way to change an existing account's password (None: password sign-in off).
+    Every session ends: outstanding refresh tokens are blacklisted and access tokens issued
+    before now are refused (JWTAuthentication compares their `iat` with
+    `password_changed_at`). Returns how many refresh tokens were revoked. The caller has
+    validated the password (the admin's form does)."""
+    now = timezone.now()
+    if password is None:
+        user.set_unusable_password()
+    else:
+        user.set_password(password)
+    user.password_changed_at = now
+    user.save(update_fields=["password", "password_changed_at"])
+    return _refresh_tokens_revoke(user=user, now=now)
+
+
+@transaction.atomic
+def account_reactivate(*, user: User, by: User) -> User:
+    """An admin's deliberate reversal of a deactivation (ticking "active" again): the account
+    may sign in with its password, or, if it was never activated, be sent a new code. Old
+    sessions stay revoked. Safe to repeat."""
+    User.objects.filter(pk=user.pk).update(is_active=True, deactivated_at=None)
+    user.is_active, user.deactivated_at = True, None
+    return user
+
+
+# Roles that open patients' records: granting one hands someone health data.
+DATA_ROLES = CLINICIAN_ROLES | {Role.CAREGIVER}
+
+
+def role_grant_needs_activation(*, old_role: str | None, new_role: str) -> bool:
+    """True when `new_role` opens records `old_role` did not: any data-bearing role for a
+    new account or a non-clinician; clinician to clinician (nurse to physician) keeps access."""
+    if new_role not in DATA_ROLES or new_role == old_role:
+        return False
+    return not (old_role in CLINICIAN_ROLES and new_role in CLINICIAN_ROLES)
+
+
+@transaction.atomic
+def account_pending_activation(*, user: User, by: User) -> IssuedCode | None:
+    """An account an organisation admin created, or granted a role that opens patients'
+    records: nobody knows its password any more, every session ends, and it stays inactive
+    until the person activates it with a code e-mailed to them (never shown to the admin,
+    who could otherwise sign in as a clinician of their own making). A deactivated account
+    gets no code (None): it stays deactivated."""
+    if not user.email:
+        raise DomainError(
+            "An e-mail address is needed: the activation code is sent to the person.",
+            errors={"email": ["Required: the activation code is sent there."]},
+        )
+    user_password_set(user=user, password=None)
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    user.is_active = False
+    if user.deactivated_at is not None:
+        return None
+    issued = activation_code_issue(user=user, by=by)
+    message = (
+        f"An account on PhysioTrack was set up for you (username {user.username}).\n\n"
+        f"Activation code: {issued.code}\n"
+        f"It works once, until {issued.expires_at:%Y-%m-%d %H:%M} UTC: open PhysioTrack, "
+        "choose Activate and set your own password.\n\n"
+        "If you did not expect this, tell your clinic."
+    )
+    transaction.on_commit(
+        lambda: send_mail(
+            subject="[PhysioTrack] Activate your account",
+            message=message,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[user.email],
+        ),
+        robust=True,  # a mail failure is logged; the admin reissues by granting again
+    )
+    return issued

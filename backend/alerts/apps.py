@@ -7,3 +7,6 @@ class AlertsConfig(AppConfig):
     name = "backend.alerts"
     label = "alerts"
     verbose_name = "Alerts"
+
+    def ready(self) -> None:
+        from backend.alerts import checks  # noqa: F401  # registers the system checks

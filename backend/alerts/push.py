@@ -30,12 +30,21 @@ class PushSender(Protocol):
 
 
 class ConsoleSender:
-    """Logs what would be pushed; the default when no push service is configured."""
+    """Logs that a push would be sent, never what it says: titles and bodies carry symptoms
+    and alerts, and logs are kept and read far more widely than health records. The fallback
+    when no push service is configured; production refuses it unless PUSH_SENDER names it
+    (system check alerts.E001)."""
 
     def send(
         self, *, token: str, platform: str, title: str, body: str, data: dict[str, str]
     ) -> PushResult:
-        logger.info("push to %s…: %s — %s %s", token[:12], title, body, json.dumps(data))
+        logger.info(
+            "push to %s… (%s): title and body withheld (%d characters), data keys %s",
+            token[:6],
+            platform,
+            len(title) + len(body),
+            json.dumps(sorted(data)),
+        )
         return PushResult(ok=True)
 
 

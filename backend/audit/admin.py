@@ -36,3 +36,23 @@ class AccessEventAdmin(OrganisationScopedAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
+
+
+def _audit_every_admin() -> None:
+    """Admins registered by other apps (auth, token blacklist, celery beat) record their
+    changes too: each is re-registered as a subclass with AuditedAdmin first. This module is
+    the last admin autodiscovered (audit is the last app), so every admin exists by now;
+    tests/core/test_admin_trust.py fails if one is missed."""
+    from backend.audit.mixins import AuditedAdmin
+
+    for model, model_admin in list(admin.site._registry.items()):
+        if isinstance(model_admin, AuditedAdmin):
+            continue
+        audited = type(
+            f"Audited{type(model_admin).__name__}", (AuditedAdmin, type(model_admin)), {}
+        )
+        admin.site.unregister(model)
+        admin.site.register(model, audited)
+
+
+_audit_every_admin()

@@ -1,4 +1,5 @@
-"""The audit trail: one append-only row per record a person read or changed through the API."""
+"""The audit trail: one append-only row per record a person read or changed, through the API
+or the admin."""
 
 from __future__ import annotations
 
@@ -45,6 +46,8 @@ class Resource(models.TextChoices):
     RULE_SETTINGS = "rule_settings", "Rule settings (id: the patient's)"
     SYMPTOM_REPORT = "symptom_report", "Symptom report"
     REPLAYED_ANSWER = "replayed_answer", "Replayed idempotent answer (id: the stored key's)"
+    ORGANISATION = "organisation", "Organisation"
+    ADMIN_RECORD = "admin_record", "Other record changed in the admin (changes: its model)"
 
 
 class AppendOnlyError(Exception):

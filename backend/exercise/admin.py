@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from backend.core.admin import OrganisationScopedAdmin
+from backend.core.admin import ReadOnlyForOrgAdmin
 from backend.exercise.models import (
     Assessment,
     Exercise,
@@ -12,15 +12,13 @@ from backend.exercise.models import (
 
 
 @admin.register(Exercise)
-class ExerciseAdmin(OrganisationScopedAdmin):
+class ExerciseAdmin(ReadOnlyForOrgAdmin):
+    """Exercise content is the clinicians' (through the API, which refuses organisation
+    admins): an organisation admin may look at their organisation's exercises, never edit."""
+
     list_display = ["name", "category", "organisation", "updated_at"]
     list_filter = ["category"]
     search_fields = ["name", "instructions"]
-
-    def save_model(self, request, obj, form, change):
-        if not request.user.is_superuser:
-            obj.organisation_id = request.user.organisation_id
-        super().save_model(request, obj, form, change)
 
 
 # Clinical records are for the platform's superusers only: organisation admins manage people,

@@ -178,3 +178,29 @@ def test_only_physiotherapists_enrol_patients(world, client_for):
         response = client_for(user).post("/api/v1/patients/", ENROL, format="json")
         assert response.status_code == 403, user.role
     assert not PatientProfile.objects.filter(user__first_name="Ada").exists()
+
+
+def test_a_deactivated_pending_account_cannot_be_reactivated_by_a_new_activation_code(
+    world, client_for, api_client, enrolled
+):
+    """Finding 6 of [2/5]: a pending account looked the same before and after deactivation
+    (inactive, no password), so a new code brought it back."""
+    # Given an enrolled patient who never activated, deactivated by the organisation admin
+    patient = PatientProfile.objects.get(pk=enrolled["patient"]["id"])
+    url = f"/api/v1/users/{patient.user.pk}/deactivate/"
+    assert client_for(world.org_admin).post(url).status_code == 200
+
+    # When the physiotherapist asks for a new activation code
+    response = client_for(world.physio).post(f"/api/v1/patients/{patient.pk}/activation-code/")
+
+    # Then it is refused with the reason, no code is issued and the old one stays void
+    assert response.status_code == 409, response.json()
+    assert response.json()["code"] == "account_deactivated"
+    assert "deactivated" in response.json()["detail"]
+    assert not ActivationCode.objects.filter(user=patient.user, used_at__isnull=True).exists()
+    old = api_client.post(
+        ACTIVATE_URL, {"code": enrolled["activation"]["code"], "password": NEW_PASSWORD}
+    )
+    assert old.status_code == 400
+    patient.user.refresh_from_db()
+    assert patient.user.is_active is False

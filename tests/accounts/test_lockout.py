@@ -139,3 +139,30 @@ def test_the_lockout_lives_in_the_shared_cache(api_client, clock, settings):
 def _redis_keys(cache) -> list[bytes]:
     client = cache._cache.get_client()  # the raw redis client of Django's RedisCache
     return list(client.scan_iter(match=b"*login-lockout*"))
+
+
+def test_anyone_who_knows_a_username_cannot_block_that_persons_sign_in(api_client, clock):
+    """Finding 10 of [2/5]: the per-username throttle counted every attempt from any IP, so a
+    stranger kept the owner at 429. It now counts failures per username and IP, like the
+    lockout."""
+    # Given a stranger who fails six times in a minute with someone's username
+    owner = UserFactory.create()
+    strangers = [login(api_client, owner.username, f"wrong-{n}").status_code for n in range(6)]
+
+    # When the owner signs in from home in that same minute
+    from_home = login(api_client, owner.username, ip=HOME_IP)
+
+    # Then the stranger is held back and the owner is not
+    assert strangers[-1] == 429
+    assert from_home.status_code == 200
+
+
+def test_successful_sign_ins_are_not_counted_by_the_username_throttle(api_client, clock):
+    # Given a family sharing one network, signing in on six devices within a minute
+    owner = UserFactory.create()
+
+    # When each device signs in with the right password
+    statuses = [login(api_client, owner.username, ip=HOME_IP).status_code for _ in range(6)]
+
+    # Then none is throttled: only failures count
+    assert statuses == [200] * 6

@@ -85,3 +85,50 @@ def test_logout_shares_the_refresh_throttle(api_client):
         api_client.post(REFRESH_URL, {"refresh": f"garbage-{n}"})
 
     assert api_client.post(LOGOUT_URL, {"refresh": "garbage"}).status_code == 429
+
+
+@pytest.mark.django_db
+def test_a_password_change_or_admin_reset_ends_existing_sessions(api_client):
+    """Finding 7 of [2/5]: an admin reset left the old access and refresh tokens working."""
+    from datetime import timedelta
+
+    import time_machine
+    from django.test import Client
+    from django.utils import timezone
+    from rest_framework.test import APIClient
+
+    new_password = "a-new-horse-battery-42"
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        # Given a patient signed in on their phone
+        patient = UserFactory.create()
+        phone = api_client.post(
+            TOKEN_URL, {"username": patient.username, "password": TEST_PASSWORD}
+        ).json()
+        clock.shift(timedelta(minutes=1))
+
+        # When a platform superuser resets the password in the admin
+        root = UserFactory.create(role="", organisation=None, is_staff=True, is_superuser=True)
+        admin = Client()
+        admin.force_login(root)
+        reset = admin.post(
+            f"/admin/accounts/user/{patient.pk}/password/",
+            {"password1": new_password, "password2": new_password},
+        )
+
+        # Then the old access token and the old refresh token are refused, and the new
+        # password opens a new session
+        assert reset.status_code == 302, reset.content.decode()[:2000]
+        old = APIClient()
+        old.credentials(HTTP_AUTHORIZATION=f"Bearer {phone['access']}")
+        stale = old.get("/api/v1/me/")
+        assert stale.status_code == 401
+        assert stale.json()["code"] == "password_changed"
+        refreshed = APIClient().post(REFRESH_URL, {"refresh": phone["refresh"]})
+        assert refreshed.status_code == 401
+        fresh = APIClient().post(
+            TOKEN_URL, {"username": patient.username, "password": new_password}
+        )
+        assert fresh.status_code == 200
+        new = APIClient()
+        new.credentials(HTTP_AUTHORIZATION=f"Bearer {fresh.json()['access']}")
+        assert new.get("/api/v1/me/").status_code == 200

@@ -13,6 +13,9 @@ PRODUCTION = {
     "DJANGO_SECRET_KEY": "x" * 30 + "-production-grade-secret-0123456789",
     "DJANGO_ALLOWED_HOSTS": "api.physiotrack.example",
     "DJANGO_SETTINGS_MODULE": "config.settings",
+    # Production pushes over FCM (the file is read at the first push, not at start-up).
+    "FCM_PROJECT_ID": "physiotrack-example",
+    "FCM_CREDENTIALS_FILE": "/run/secrets/fcm.json",
 }
 
 

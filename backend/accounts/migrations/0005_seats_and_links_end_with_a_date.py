@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_periodic_tasks'),
+        ('accounts', '0004_user_password_changed_at'),
     ]
 
     operations = [
