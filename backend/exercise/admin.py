@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 
 from backend.core.admin import ReadOnlyForOrgAdmin
 from backend.exercise.models import (
@@ -19,6 +20,8 @@ class ExerciseAdmin(ReadOnlyForOrgAdmin):
     list_display = ["name", "category", "organisation", "updated_at"]
     list_filter = ["category"]
     search_fields = ["name", "instructions"]
+    # Media links are https; also what Django 6 will assume (and it warns until told).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 # Clinical records are for the platform's superusers only: organisation admins manage people,

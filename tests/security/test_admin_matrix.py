@@ -10,6 +10,8 @@ records are the platform's; exercise content is the clinicians' (the API refuses
 
 from __future__ import annotations
 
+from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -19,15 +21,19 @@ from django.contrib.auth.models import Group
 from django.forms.models import model_to_dict
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
+from django_celery_beat.models import ClockedSchedule, SolarSchedule
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from backend.accounts.models import PushDevice
 from backend.accounts.services import activation_code_issue
+from backend.alerts.models import Reminder, ReminderKind, RuleOverride, WeeklyAdherence
 from backend.audit.models import AccessEvent
 from backend.exercise.models import Exercise
+from backend.exercise.services.assessments import assessment_record
 from backend.exercise.services.programmes import programme_create
 from tests.audit.conftest import log_session
-from tests.builders import alert_raised
+from tests.builders import alert_raised, proposal_open
 from tests.conftest import World
 from tests.exercise.conftest import content, make_exercise
 from tests.factories import CaregiverLinkFactory, ClinicianFactory, UserFactory
@@ -137,6 +143,28 @@ class AdminWorld:
             CaregiverLinkFactory.create(patient=patient)
         alert_raised(patient, key=f"matrix-{org.pk}")
         Group.objects.get_or_create(name="platform staff")
+        # Every other admin page's object, so no cell of the matrix goes untested.
+        now = timezone.now()
+        assessment_record(
+            by=physio,
+            patient=patient,
+            data={
+                "measure": "CMAS",
+                "value": Decimal(40),
+                "setting": "clinic",
+                "measured_at": now - timedelta(hours=1),
+            },
+        )
+        proposal_open(programme)
+        RuleOverride.objects.create(patient=patient, rule_id="FD-1", parameters={"drop_points": 4})
+        monday = now.date() - timedelta(days=now.date().weekday() + 7)
+        WeeklyAdherence.objects.create(patient=patient, week_start=monday, sessions=Decimal(1))
+        Reminder.objects.create(
+            patient=patient, kind=ReminderKind.NOTHING_YET, local_date=now.date(), due_at=now
+        )
+        if org == w.org:
+            ClockedSchedule.objects.create(clocked_time=now + timedelta(days=1))
+            SolarSchedule.objects.create(event="sunrise", latitude=51.5, longitude=-0.1)
 
     def object_of(self, label: str, own: bool) -> Any:
         model = apps.get_model(label)
