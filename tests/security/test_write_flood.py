@@ -17,10 +17,11 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from backend.accounts.models import User
-from backend.alerts.models import Alert, NotificationDelivery
+from backend.alerts.models import Alert, Notification, NotificationDelivery
 from backend.alerts.services.alerting import alert_acknowledge, alert_resolve
 from backend.exercise.codes import SAFETY_MESSAGES, SymptomTier
 from backend.exercise.models import Programme, SessionLog
@@ -433,3 +434,31 @@ def test_a_throttled_correction_still_stores_the_symptoms_it_adds(
     )
     assert list(Alert.objects.values_list("rule_id", flat=True)) == ["SYM-2"]
     assert SessionLog.objects.get(pk=stored["id"]).symptoms == []  # the log is unchanged
+
+
+def test_a_new_symptom_within_the_window_is_news_not_a_repeat(world, programme, client_for):
+    # given fainting reported, its emergency alert raised and pushed
+    report = client_for(world.patient.user)
+    first = report.post(
+        "/api/v1/symptoms/",
+        {"client_id": str(uuid.uuid4()), "symptoms": ["fainting"]},
+        format="json",
+    )
+    assert first.status_code == 201
+
+    # when ten minutes later the same tier comes again: once repeated, once a new symptom
+    with time_machine.travel(timezone.now() + timedelta(minutes=10), tick=True):
+        for codes in (["fainting"], ["seizure_or_confusion"]):
+            again = client_for(world.patient.user).post(
+                "/api/v1/symptoms/",
+                {"client_id": str(uuid.uuid4()), "symptoms": codes},
+                format="json",
+            )
+            assert again.status_code == 201
+
+    # then the repeat gathered into the first alert; the seizure raised its own, and was told
+    alerts = list(Alert.objects.filter(rule_id="SYM-1").order_by("id"))
+    assert [a.occurrences for a in alerts] == [2, 1]
+    assert alerts[1].evidence["symptoms"] == ["seizure_or_confusion"]
+    told = Notification.objects.filter(recipient=world.nurse, kind="alert").count()
+    assert told == 2

@@ -152,11 +152,21 @@ def alerts_raise_coalesced(
     updated: list[Alert] = []
     for finding in findings:
         open_alert = gathering.get((finding.patient_id, finding.rule_id))
-        if open_alert is None:
+        if open_alert is None or _adds_a_symptom(open_alert, finding):
             fresh.append(finding)
         elif _gather(open_alert, finding, ids_key=ids_key, now=now):
             updated.append(open_alert)
     return [*updated, *alerts_raise(fresh)]
+
+
+def _seen(evidence: dict[str, Any]) -> set[str]:
+    return set(evidence.get("symptoms_seen") or evidence.get("symptoms") or [])
+
+
+def _adds_a_symptom(alert: Alert, finding: Finding) -> bool:
+    """A symptom not reported before in the window is news, not a repeat: chest pain
+    acknowledged ten minutes ago does not make a seizure now a silent update."""
+    return bool(_seen(finding.evidence) - _seen(alert.evidence))
 
 
 def _gather(alert: Alert, finding: Finding, *, ids_key: str, now: datetime) -> bool:
@@ -168,7 +178,11 @@ def _gather(alert: Alert, finding: Finding, *, ids_key: str, now: datetime) -> b
     alert.occurrences += len(new)  # under the patient's lock: no lost update
     alert.last_occurred_at = now
     alert.reason = finding.reason[:300]
-    alert.evidence = {**finding.evidence, ids_key: [*held, *new][-COALESCED_IDS_KEPT:]}
+    alert.evidence = {
+        **finding.evidence,
+        ids_key: [*held, *new][-COALESCED_IDS_KEPT:],
+        "symptoms_seen": sorted(_seen(alert.evidence) | _seen(finding.evidence)),
+    }
     alert.period_start = min(alert.period_start, finding.period_start)
     alert.period_end = max(alert.period_end, finding.period_end)
     alert.save(
