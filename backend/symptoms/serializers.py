@@ -145,11 +145,11 @@ def reported_in(payload: Any) -> tuple[Reported, UUID | None, datetime | None]:
     if not isinstance(payload, dict):
         return Reported(), None, None
     raw_codes = payload.get("symptoms")
-    codes = [
-        code
-        for code in dict.fromkeys(raw_codes if isinstance(raw_codes, list) else [])
-        if isinstance(code, str) and code in Symptom.values
-    ]
+    ticked = raw_codes if isinstance(raw_codes, list) else []
+    # Only known codes, each once: anything else in the list (a number, a list) is not one.
+    codes = list(
+        dict.fromkeys(code for code in ticked if isinstance(code, str) and code in Symptom.values)
+    )
     score = serializers.IntegerField(min_value=0, max_value=10, allow_null=True)
     text = serializers.CharField(allow_blank=True, trim_whitespace=True)
     reported = Reported(

@@ -101,7 +101,7 @@ def test_an_escalation_is_published_on_urgent(world, django_capture_on_commit_ca
     message = Message(NotificationKind.ALERT_ESCALATED, "t", "b", "alert", alert.pk, "esc")
 
     with published_tasks() as published, django_capture_on_commit_callbacks(execute=True):
-        notifications_send_many([Outgoing(world.nurse, None, message, patient_id=alert.pk)])
+        notifications_send_many([Outgoing(world.nurse, None, message, patient_id=alert.patient_id)])
 
     escalated = NotificationDelivery.objects.filter(notification__kind="alert_escalated")
     assert len(escalated) == 2  # push and e-mail

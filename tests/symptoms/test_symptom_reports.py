@@ -497,3 +497,20 @@ def test_two_qualifying_sessions_without_symptoms_do_propose(programme):
         session_logged(programme, started_at=started, **done_as_prescribed(programme))
 
     assert ProgressionProposal.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "ticked", [[["chest_pain"]], [{"code": "chest_pain"}], [1, None, "chest_pain"], "chest_pain"]
+)
+def test_a_malformed_symptom_list_is_a_field_error_and_its_known_codes_still_count(
+    ticked, world, programme, client_for
+):
+    # found by make fuzz: unhashable items in the list were a 500
+    body = session_body(programme, symptoms=ticked)
+
+    response = client_for(world.patient.user).post(SESSIONS, body, format="json")
+
+    assert response.status_code == 400, response.content
+    assert "symptoms" in response.json()["errors"]
+    has_code = isinstance(ticked, list) and "chest_pain" in ticked
+    assert (response.json()["symptom_report"] is not None) is has_code
