@@ -19,6 +19,7 @@ from django.db import connection
 
 from backend.alerts.models import Alert
 from backend.exercise.models import SessionItemResult, SessionLog
+from backend.symptoms.models import SymptomReport
 from tests.exercise.conftest import session_body
 from tests.faults.conftest import token_for
 from tests.faults.processes import LiveApp
@@ -149,11 +150,15 @@ def test_uploads_during_a_database_restart_are_stored_whole_or_not_at_all(
     # and nothing else was stored: no log, result or alert from a transaction cut short
     assert SessionLog.objects.count() == len(answers)
     assert SessionItemResult.objects.count() == sum(len(body["results"]) for body, _ in answers)
-    assert Alert.objects.count() == sum(1 for body, _ in answers if body["symptoms"])
+    flagged = sum(1 for body, _ in answers if body["symptoms"])
+    assert SymptomReport.objects.count() == flagged
+    # the same red flag again and again within half an hour: one alert that counts them all
+    (alert,) = Alert.objects.all()
+    assert (alert.rule_id, alert.occurrences) == ("SYM-2", flagged)
 
 
 def _assert_stored_whole(body: dict[str, Any]) -> None:
     log = SessionLog.objects.get(client_id=uuid.UUID(body["client_id"]))
     assert log.results.count() == len(body["results"])
-    alerts = Alert.objects.filter(evidence__session_id=log.pk).count()
-    assert alerts == (1 if body["symptoms"] else 0)
+    reports = SymptomReport.objects.filter(session=log).count()
+    assert reports == (1 if body["symptoms"] else 0)
