@@ -77,11 +77,13 @@ rules-doc-check: $(STAMP)
 	else echo "docs/rules.md is stale: run 'make rules-doc' and commit it"; rm -f $$tmp; exit 1; fi; \
 	rm -f $$tmp
 
-## check-deploy: Django's deployment checklist with production-like variables.
+## check-deploy: Django's deployment checklist with production-like variables (the Redis URLs
+## are only read: nothing connects).
 check-deploy: $(STAMP)
 	DJANGO_DEBUG=0 DJANGO_SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') \
 	DJANGO_ALLOWED_HOSTS=api.physiotrack.example \
 	FCM_PROJECT_ID=physiotrack-example FCM_CREDENTIALS_FILE=/run/secrets/fcm.json \
+	CACHE_URL=redis://redis.internal:6379/1 CELERY_BROKER_URL=redis://redis.internal:6379/0 \
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
 
 ## fuzz: schemathesis against the live app (gunicorn, DEBUG off, its own database seeded with
