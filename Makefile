@@ -88,6 +88,7 @@ check-deploy: $(STAMP)
 
 ## fuzz: schemathesis against the live app (gunicorn, DEBUG off, its own database seeded with
 ## the demo clinic) and the committed openapi.yaml, as a patient and as a clinician (3-4 min).
+## Needs Redis (databases 2 and 3 of 127.0.0.1:6379, emptied; FUZZ_CACHE_URL/FUZZ_BROKER_URL).
 fuzz: $(STAMP)
 	$(BIN)/python -m fuzz.run
 
