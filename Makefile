@@ -77,15 +77,18 @@ rules-doc-check: $(STAMP)
 	else echo "docs/rules.md is stale: run 'make rules-doc' and commit it"; rm -f $$tmp; exit 1; fi; \
 	rm -f $$tmp
 
-## check-deploy: Django's deployment checklist with production-like variables.
+## check-deploy: Django's deployment checklist with production-like variables (the Redis URLs
+## are only read: nothing connects).
 check-deploy: $(STAMP)
 	DJANGO_DEBUG=0 DJANGO_SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') \
 	DJANGO_ALLOWED_HOSTS=api.physiotrack.example \
 	FCM_PROJECT_ID=physiotrack-example FCM_CREDENTIALS_FILE=/run/secrets/fcm.json \
+	CACHE_URL=redis://redis.internal:6379/1 CELERY_BROKER_URL=redis://redis.internal:6379/0 \
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
 
 ## fuzz: schemathesis against the live app (gunicorn, DEBUG off, its own database seeded with
 ## the demo clinic) and the committed openapi.yaml, as a patient and as a clinician (3-4 min).
+## Needs Redis (databases 2 and 3 of 127.0.0.1:6379, emptied; FUZZ_CACHE_URL/FUZZ_BROKER_URL).
 fuzz: $(STAMP)
 	$(BIN)/python -m fuzz.run
 

@@ -143,6 +143,10 @@ if CACHE_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Without DEBUG, start-up refuses a cache or broker that lives in one process (core.E001-E003,
+# backend/core/checks.py): throttles, lockouts and tasks must be shared by every process.
+# Only the test settings set this, for the suite's in-memory broker and cache.
+SINGLE_PROCESS_ALLOWED = False
 # Rendered response bodies keyed by their ETag, in each process's memory: content-addressed,
 # so never stale, and a hit costs no network round trip (about 6 MB per process when full).
 CACHES["rendered"] = {
@@ -266,7 +270,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Celery ---------------------------------------------------------------------------------
-# Without CELERY_BROKER_URL the stack uses kombu's filesystem transport: no server needed.
+# Without CELERY_BROKER_URL the stack uses kombu's filesystem transport: no server needed, for
+# development only (without DEBUG start-up refuses it: core.E003).
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
 BROKER_VISIBILITY_TIMEOUT = 3600  # seconds; Redis only
 if CELERY_BROKER_URL == "filesystem://":

@@ -23,3 +23,6 @@ ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 LOGGING["root"] = {"handlers": ["stdout"], "level": "WARNING"}  # noqa: F405
 PUSH_SENDER_EXPLICIT = True  # the console sender on purpose (alerts.E001); tests swap in fakes
+# The suite runs its in-memory broker and cache on purpose (core.E001-E003); tests of those
+# checks turn this off.
+SINGLE_PROCESS_ALLOWED = True

@@ -1,7 +1,9 @@
 """`make fuzz`: schemathesis against the live app and the COMMITTED openapi.yaml.
 
 Starts gunicorn with DEBUG off on a database of its own (PostgreSQL `physiotrack_fuzz` on the
-server of DATABASE_URL, else a throw-away SQLite file), migrated and seeded with `seed_demo`;
+server of DATABASE_URL, else a throw-away SQLite file) and on Redis, as production runs (without
+DEBUG start-up refuses an in-process cache or a file broker: core.E001-E003), migrated and
+seeded with `seed_demo`;
 signs in a patient and a clinician of the demo clinic through the real token endpoint; then
 runs schemathesis once per token. It fails on any 5xx and on any response the committed
 schema does not describe (status, body, content type, headers).
@@ -48,6 +50,9 @@ MAX_EXAMPLES = os.environ.get("FUZZ_MAX_EXAMPLES", "30")
 # refresh token in its body, and we hold none. Account deactivation would be: list its path
 # here (or fuzz it with a token of its own). Hypothesis's deadline is off in schemathesis 4.
 EXCLUDED_PATHS: list[str] = []
+# Redis databases of its own (emptied at the start): the suite's and the bench's stay theirs.
+CACHE_URL = os.environ.get("FUZZ_CACHE_URL", "redis://127.0.0.1:6379/2")
+BROKER_URL = os.environ.get("FUZZ_BROKER_URL", "redis://127.0.0.1:6379/3")
 
 
 def database_url(run_dir: Path) -> str:
@@ -63,7 +68,7 @@ def server_env(run_dir: Path) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        # The suite's broker and cache stay the suite's: this run keeps its own under run_dir.
+        # The suite's broker and cache stay the suite's: this run has its own.
         if key not in {"CELERY_BROKER_URL", "CACHE_URL", "DJANGO_SETTINGS_MODULE"}
     }
     env.update(
@@ -74,12 +79,31 @@ def server_env(run_dir: Path) -> dict[str, str]:
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
             "DJANGO_SECURE_SSL_REDIRECT": "0",  # plain HTTP on the loopback
             "DATABASE_URL": database_url(run_dir),
-            "PHYSIOTRACK_RUN_DIR": str(run_dir),  # the file broker lives here
+            "PHYSIOTRACK_RUN_DIR": str(run_dir),
+            "CACHE_URL": CACHE_URL,
+            "CELERY_BROKER_URL": BROKER_URL,  # no worker: published tasks wait, then are emptied
+            # No push service on purpose (alerts.E001); with no worker nothing is sent anyway.
+            "PUSH_SENDER": "backend.alerts.push.ConsoleSender",
             "JWT_ACCESS_MINUTES": "60",  # outlives the run
             "LOG_LEVEL": "WARNING",
         }
     )
     return env
+
+
+def empty_redis() -> None:
+    """Throttle counters and lockouts of a previous run would answer 429 to this one; tasks it
+    published (no worker consumes them) would pile up. Exits with what to do without Redis."""
+    import redis
+
+    for url in (CACHE_URL, BROKER_URL):
+        try:
+            redis.Redis.from_url(url, socket_connect_timeout=2).flushdb()
+        except redis.RedisError as error:
+            raise SystemExit(
+                f"make fuzz needs Redis at {url} ({error}): start redis-server, or point "
+                "FUZZ_CACHE_URL and FUZZ_BROKER_URL at databases it may empty"
+            ) from error
 
 
 def manage(env: dict[str, str], *args: str) -> None:
@@ -203,11 +227,11 @@ def main() -> int:
     shutil.rmtree(report_dir, ignore_errors=True)
     report_dir.mkdir(parents=True)
     env = server_env(run_dir)
+    empty_redis()
     manage(env, "migrate", "--noinput", "-v", "0")
     manage(env, "seed_demo", "--force")
     log = report_dir / "gunicorn.log"
-    # One process, so the in-process cache (login throttles) is one: as README asks without
-    # CACHE_URL. Threads serve schemathesis's concurrent workers.
+    # One process; threads serve schemathesis's concurrent workers.
     server = start_gunicorn(port=PORT, env=env, log=log, options=["--workers=1", "--threads=4"])
     try:
         tokens = {who: access_token(username) for who, username in SIGN_INS.items()}

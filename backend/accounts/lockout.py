@@ -5,7 +5,9 @@ slow guesser: LOGIN_LOCKOUT_ATTEMPTS failures for one username from one IP withi
 LOGIN_LOCKOUT_WINDOW lock that pair for LOGIN_LOCKOUT_COOL_OFF, even with the right password.
 Only the pair: the account's owner signing in from elsewhere is not locked out by an attacker.
 A successful sign-in clears the pair's failures. State lives in the cache (Redis in
-production); times are stored in the values, so the cache's own expiry only cleans up.
+production, core.E001): the failures are one counter per pair, incremented atomically (INCR in
+Redis) so concurrent failures from many web processes are all counted; the window starts at
+the first failure counted, whose expiry ends it. The lock's end is stored in its value.
 """
 
 from __future__ import annotations
@@ -48,16 +50,24 @@ class LoginAttempts:
         return max(0, math.ceil(until - time.time())) if until else 0
 
     def failed(self) -> None:
-        now = time.time()
-        window = settings.LOGIN_LOCKOUT_WINDOW.total_seconds()
-        recent = [at for at in cache.get(self._key("failures"), []) if at > now - window]
-        recent.append(now)
-        if len(recent) >= settings.LOGIN_LOCKOUT_ATTEMPTS:
+        failures = self._key("failures")
+        window = math.ceil(settings.LOGIN_LOCKOUT_WINDOW.total_seconds())
+        # add() starts a window only when none is open; incr() is one atomic step, so two
+        # processes never both read 3 and write 4.
+        cache.add(failures, 0, timeout=window)
+        try:
+            count = cache.incr(failures)
+        except ValueError:  # the window ended between add() and incr(): this failure opens one
+            cache.add(failures, 0, timeout=window)
+            count = cache.incr(failures)
+        if count == 1:
+            # The first failure of the window sets its end, even if the key was recreated
+            # without an expiry (Redis's INCR on a key that expired after Django's EXISTS).
+            cache.touch(failures, timeout=window)
+        if count >= settings.LOGIN_LOCKOUT_ATTEMPTS:
             cool_off = settings.LOGIN_LOCKOUT_COOL_OFF.total_seconds()
-            cache.set(self._key("until"), now + cool_off, timeout=int(cool_off) + 1)
-            cache.delete(self._key("failures"))
-        else:
-            cache.set(self._key("failures"), recent, timeout=int(window) + 1)
+            cache.set(self._key("until"), time.time() + cool_off, timeout=int(cool_off) + 1)
+            cache.delete(failures)
 
     def succeeded(self) -> None:
         cache.delete(self._key("failures"))

@@ -9,6 +9,7 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.urls import register_converter
 
+        from backend.core import checks  # noqa: F401  # registers the system checks
         from backend.core.converters import IdConverter
 
         register_converter(IdConverter, "id")

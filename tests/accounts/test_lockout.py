@@ -8,6 +8,8 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from backend.accounts.lockout import LoginAttempts
+from tests.concurrency import all_at_once
 from tests.factories import TEST_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -28,6 +30,24 @@ def clock():
     """Frozen time that the test moves on; DRF's throttle clock moves with it."""
     with time_machine.travel(timezone.now(), tick=False) as traveller:
         yield traveller
+
+
+@pytest.fixture
+def in_process_cache(settings):
+    """The default cache in this process, whatever CACHE_URL says: the window ends when its
+    counter expires, and Redis expires keys on its own clock, not on the test's frozen one."""
+    from django.core.cache import cache
+
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "lockout-window-tests",
+        },
+    }
+    cache.clear()
+    yield
+    cache.clear()
 
 
 def fail(client, username: str, times: int, clock, ip: str = ATTACKER_IP) -> list[int]:
@@ -86,7 +106,7 @@ def test_a_success_resets_the_count(api_client, clock):
     assert login(api_client, user.username).status_code == 200
 
 
-def test_failures_older_than_the_window_do_not_count(api_client, clock):
+def test_failures_older_than_the_window_do_not_count(api_client, clock, in_process_cache):
     user = UserFactory.create()
     fail(api_client, user.username, 4, clock)
     clock.shift(timedelta(minutes=16))
@@ -134,6 +154,61 @@ def test_the_lockout_lives_in_the_shared_cache(api_client, clock, settings):
     fail(api_client, user.username, 5, clock)
 
     assert any(key.startswith(b":1:login-lockout:until:") for key in _redis_keys(cache))
+
+
+@pytest.mark.redis
+def test_concurrent_failures_from_many_processes_are_all_counted(settings):
+    """Each web process reads and writes the counter: counted by read-then-write, failures
+    at the same instant overwrite each other and a guesser gets more tries than the limit."""
+    assert settings.CACHES["default"]["BACKEND"].endswith("RedisCache")
+    settings.LOGIN_LOCKOUT_ATTEMPTS = 20
+    attempts = LoginAttempts(username="amelia.k", ip=ATTACKER_IP)
+
+    # When 19 failures arrive at the same instant, then one more
+    errors = all_at_once(19, lambda _: attempts.failed())
+    before = attempts.locked_for()
+    attempts.failed()
+
+    # Then all were counted: the 20th, and not one before, locks the pair
+    assert errors == [None] * 19
+    assert before == 0
+    assert attempts.locked_for() > 0
+
+
+def test_the_count_locks_at_the_threshold_within_the_window_of_the_first_failure(
+    clock, in_process_cache
+):
+    # Given five failures 3 min 20 s apart
+    attempts = LoginAttempts(username="amelia.k", ip=ATTACKER_IP)
+    locked_for = []
+    for _ in range(5):
+        clock.shift(timedelta(minutes=3, seconds=20))
+        attempts.failed()
+        locked_for.append(attempts.locked_for())
+
+    # Then the fifth, 13 min 20 s after the first, locks the pair for the cool-off
+    assert locked_for == [0, 0, 0, 0, 15 * 60]
+
+
+def test_a_window_ends_with_the_window_after_its_first_failure(clock, in_process_cache):
+    # Given four failures within a minute
+    attempts = LoginAttempts(username="amelia.k", ip=ATTACKER_IP)
+    for _ in range(4):
+        attempts.failed()
+        clock.shift(timedelta(seconds=15))
+
+    # When the window of the first one has ended, a failure starts a new count
+    clock.shift(timedelta(minutes=14))
+    attempts.failed()
+    not_yet = [attempts.locked_for()]
+    for _ in range(3):
+        attempts.failed()
+        not_yet.append(attempts.locked_for())
+    attempts.failed()
+
+    # Then four more pass unlocked and the fifth of the new window locks
+    assert not_yet == [0, 0, 0, 0]
+    assert attempts.locked_for() > 0
 
 
 def _redis_keys(cache) -> list[bytes]:

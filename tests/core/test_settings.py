@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION = {
     "DJANGO_DEBUG": "0",
@@ -16,11 +18,20 @@ PRODUCTION = {
     # Production pushes over FCM (the file is read at the first push, not at start-up).
     "FCM_PROJECT_ID": "physiotrack-example",
     "FCM_CREDENTIALS_FILE": "/run/secrets/fcm.json",
+    # Shared by every process (core.E001-E003); `check` only reads them, nothing connects.
+    "CACHE_URL": "redis://redis.internal:6379/1",
+    "CELERY_BROKER_URL": "redis://redis.internal:6379/0",
 }
+# The suite's own services never leak into a production-like process: it gets PRODUCTION's.
+SUITE_SERVICES = ("CACHE_URL", "CELERY_BROKER_URL")
 
 
 def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "DATABASE_")) and k not in SUITE_SERVICES
+    }
     return subprocess.run(  # noqa: S603  # our own manage.py with fixed arguments
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -39,6 +50,55 @@ def test_production_refuses_to_start_without_a_secret_key():
 
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY is not set" in result.stderr
+
+
+def _without(*names: str) -> dict[str, str]:
+    return {k: v for k, v in PRODUCTION.items() if k not in names}
+
+
+def test_production_refuses_to_start_without_a_shared_cache():
+    # Given production variables without CACHE_URL (the cache would be each process's memory)
+    env = _without("CACHE_URL")
+
+    # When it starts
+    result = _manage("check", env=env)
+
+    # Then it stops and says what to set
+    assert result.returncode != 0
+    assert "core.E001" in result.stderr
+    assert "set CACHE_URL=redis://" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "broker",
+    [None, "filesystem://", "memory://"],
+    ids=["unset (filesystem)", "filesystem", "memory"],
+)
+def test_production_refuses_a_broker_that_only_this_machine_reaches(broker, tmp_path):
+    # Given production variables with no broker server (the file broker's folders in tmp_path)
+    env = {**_without("CELERY_BROKER_URL"), "PHYSIOTRACK_RUN_DIR": str(tmp_path)}
+    if broker is not None:
+        env["CELERY_BROKER_URL"] = broker
+
+    # When it starts
+    result = _manage("check", env=env)
+
+    # Then it stops and says what to set
+    assert result.returncode != 0
+    assert "core.E003" in result.stderr
+    assert "set CELERY_BROKER_URL=redis://" in result.stderr
+
+
+def test_development_keeps_the_in_process_cache_and_the_file_broker(tmp_path):
+    env = {
+        **_without("CACHE_URL", "CELERY_BROKER_URL"),
+        "DJANGO_DEBUG": "1",
+        "PHYSIOTRACK_RUN_DIR": str(tmp_path),
+    }
+
+    result = _manage("check", env=env)
+
+    assert result.returncode == 0, result.stderr
 
 
 def test_the_deployment_checklist_is_clean_with_production_variables():
