@@ -440,19 +440,9 @@ def cases() -> list[Case]:
             page(audit),
         ),
         Case(
-            "Audit list: the page's count",
-            lambda: _request("bench.admin", f"{q}/audit/"),
-            count(audit),
-        ),
-        Case(
             "Audit list `?actor=` (one physiotherapist)",
             lambda: _request("bench.admin", f"{q}/audit/?actor={physio.pk}"),
             page(audit),
-        ),
-        Case(
-            "Audit list `?actor=`: the count",
-            lambda: _request("bench.admin", f"{q}/audit/?actor={physio.pk}"),
-            count(audit),
         ),
         Case(
             "Audit list `?patient=`",
@@ -462,12 +452,12 @@ def cases() -> list[Case]:
         Case(
             "Audit list `?occurred_after=` (the last day)",
             lambda: _request("bench.admin", f"{q}/audit/?occurred_after={day_ago}"),
-            count(audit),
+            page(audit),
         ),
         Case(
-            "Audit list `?action=delete`: the count",
+            "Audit list `?action=delete` (rare: the page walks the index)",
             lambda: _request("bench.admin", f"{q}/audit/?action=delete"),
-            count(audit),
+            page(audit),
         ),
         Case(
             "Access log (`/me/access-log/`, a patient)",

@@ -341,7 +341,19 @@ CELERY_TASK_ROUTES = {
     "alerts.evaluate_adherence_chunk": {"queue": "jobs"},
     "alerts.kidney_overdue": {"queue": "jobs"},
     "accounts.purge_expired_credentials": {"queue": "jobs"},
+    "alerts.purge_expired_records": {"queue": "jobs"},
 }
+
+# --- Retention (backend/alerts/services/retention.py, the daily alerts.purge_expired_records) --
+# Read or unread notifications (with their deliveries) older than this go, except those about
+# an alert that is not resolved; finished deliveries go sooner; sent reminders after a season.
+# The clinical record (alerts, logs, assessments, adherence) and the audit trail never go.
+RETENTION_NOTIFICATIONS_DAYS = int(os.environ.get("RETENTION_NOTIFICATIONS_DAYS", "365"))
+RETENTION_DELIVERIES_DAYS = int(os.environ.get("RETENTION_DELIVERIES_DAYS", "90"))
+RETENTION_REMINDERS_DAYS = int(os.environ.get("RETENTION_REMINDERS_DAYS", "90"))
+RETENTION_BATCH_SIZE = int(os.environ.get("RETENTION_BATCH_SIZE", "5000"))  # ids per DELETE
+# A run stops after this long (the next run goes on); below the task's soft time limit.
+RETENTION_TIME_BUDGET_SECONDS = int(os.environ.get("RETENTION_TIME_BUDGET_SECONDS", "240"))
 
 # --- Alerts and notifications ----------------------------------------------------------------
 ALERT_ESCALATE_EMERGENCY_MINUTES = int(os.environ.get("ALERT_ESCALATE_EMERGENCY_MINUTES", "30"))

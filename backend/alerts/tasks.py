@@ -10,7 +10,7 @@ from celery import Task, shared_task
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
-from backend.alerts.services import adherence, alerting, decline, delivery, reminders
+from backend.alerts.services import adherence, alerting, decline, delivery, reminders, retention
 from backend.core.enqueue import enqueue
 
 R = TypeVar("R")
@@ -177,3 +177,19 @@ def kidney_overdue() -> int:
     ids = list(RuleOverride.objects.filter(rule_id="KID-3").values_list("patient_id", flat=True))
     findings = decline.kidney_overdue_findings(patient_ids=ids, now=timezone.now())
     return len(alerting.alerts_raise(findings))
+
+
+@shared_task(
+    name="alerts.purge_expired_records",
+    acks_late=True,  # deleting what is past its retention is harmless to repeat
+    reject_on_worker_lost=True,
+    time_limit=6 * 60,
+    soft_time_limit=5 * 60,  # above RETENTION_TIME_BUDGET_SECONDS: the purge stops itself first
+)
+def purge_expired_records() -> dict[str, int]:
+    """Daily: notifications, deliveries and reminders past their retention, in bounded
+    batches. When the time budget runs out first, the run publishes its own continuation."""
+    result = retention.records_purge(now=timezone.now())
+    if not result.complete:
+        enqueue(purge_expired_records, queue="jobs")
+    return result.deleted

@@ -23,6 +23,7 @@ from backend.audit.serializers import (
 from backend.audit.services import record_access
 from backend.core.errors import require_role
 from backend.core.filters import IdFilter, UtcDateTimeFilter
+from backend.core.pagination import NewestFirstCursorPagination
 from backend.core.serializers import ErrorSerializer
 
 
@@ -49,10 +50,14 @@ class AuditEventFilter(filters.FilterSet):
 @extend_schema(tags=["audit"], responses={200: AuditEventOutput(many=True), 403: ErrorSerializer})
 class AuditEventListApi(generics.ListAPIView):
     """Who read or changed which record in my organisation, newest first (organisation
-    admins). The trail is append-only: there is no way to change or delete an event."""
+    admins). The trail is append-only: there is no way to change or delete an event.
+
+    Paged by cursor: follow `next` (and `previous`); there is no `count` and no page number,
+    so a page costs the same however long the trail is."""
 
     serializer_class = AuditEventOutput
     filterset_class = AuditEventFilter
+    pagination_class = NewestFirstCursorPagination
 
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):

@@ -52,6 +52,7 @@ def test_the_beat_schedule_holds_every_periodic_task():
         "alerts.evaluate_adherence",
         "alerts.kidney_overdue",
         "accounts.purge_expired_credentials",
+        "alerts.purge_expired_records",
     }
 
 
@@ -95,6 +96,7 @@ def test_each_periodic_task_twice_raises_nothing_twice(
             lambda: tasks.evaluate_adherence(),
             lambda: tasks.kidney_overdue(),
             lambda: tasks.sweep_deliveries(),
+            lambda: tasks.purge_expired_records(),
         ]
         for run in runs:
             run()
