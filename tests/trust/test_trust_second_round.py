@@ -11,7 +11,11 @@ from django.utils import timezone
 
 from backend.accounts.models import CaregiverLink, CareTeamMembership, PushDevice
 from backend.alerts.models import DeliveryStatus, Notification, NotificationDelivery
-from backend.alerts.services.delivery import delivery_send
+from backend.alerts.services.delivery import (
+    deliveries_send,
+    delivery_send,
+    entitled_deliveries,
+)
 from backend.audit.models import AccessEvent, Action, Resource
 from backend.exercise.models import SessionLog
 from tests.builders import done_as_prescribed, session_logged
@@ -227,3 +231,34 @@ def test_finding_9_an_idempotent_replay_is_recorded_as_a_read(world, client_for)
     assert again.headers["Idempotent-Replayed"] == "true"
     (event,) = reads(Resource.REPLAYED_ANSWER, world.physio)
     assert event.patient_id == world.patient.pk
+
+
+def test_finding_1_a_bulk_task_rechecks_every_recipient_in_one_query(
+    world, programme, client_for, recorded_pushes, django_assert_max_num_queries
+):
+    # given an emergency queued to physio and nurse (push and e-mail each), not yet sent
+    for user, token in ((world.physio, "physio-3"), (world.nurse, "nurse-3")):
+        PushDevice.objects.create(user=user, platform="android", token=token)
+    red_flag(client_for, world, programme)
+    queued = list(
+        NotificationDelivery.objects.filter(notification__kind="alert").values_list("pk", flat=True)
+    )
+
+    # when the nurse is deactivated, then one bulk task sends them all
+    deactivate(client_for, world.org_admin, world.nurse)
+    with django_assert_max_num_queries(1):
+        allowed = entitled_deliveries(queued)
+    deliveries_send(delivery_ids=queued)
+
+    # then the physio's are sent, the nurse's skipped
+    nurse = set(
+        NotificationDelivery.objects.filter(notification__recipient=world.nurse).values_list(
+            "pk", flat=True
+        )
+    )
+    assert nurse
+    assert not (nurse & allowed)
+    assert set(queued) - nurse <= allowed
+    assert {p["token"] for p in recorded_pushes} == {"physio-3"}
+    skipped = NotificationDelivery.objects.filter(pk__in=nurse).values_list("status", flat=True)
+    assert set(skipped) == {DeliveryStatus.SKIPPED}

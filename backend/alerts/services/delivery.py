@@ -9,11 +9,10 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
-from backend.accounts.models import PushDevice
-from backend.accounts.selectors import patients_visible_to
+from backend.accounts.models import CaregiverLink, CareTeamMembership, PushDevice
 from backend.alerts.models import Channel, DeliveryStatus, NotificationDelivery
 from backend.alerts.push import push_sender
 
@@ -98,24 +97,36 @@ def _email(delivery: NotificationDelivery) -> str:
     return _finish(delivery, DeliveryStatus.SENT)
 
 
-def _still_entitled(delivery: NotificationDelivery) -> bool:
-    """At send time, not only when queued: the recipient is active and, for news about a
-    patient, still the patient, on the care team or a caregiver (DOMAIN.md 7)."""
-    notification = delivery.notification
-    recipient = notification.recipient
-    if not recipient.is_active:
-        return False
-    if notification.patient_id is None:
-        return True
-    return patients_visible_to(recipient).filter(pk=notification.patient_id).exists()
+def entitled_deliveries(delivery_ids: list[int]) -> set[int]:
+    """Of these deliveries, those whose recipient is active and, for news about a patient,
+    still the patient, on the care team or a caregiver (DOMAIN.md 7): checked at send time,
+    not only when queued, in one query for a whole bulk task. Seats and links in force are
+    the default managers' (ended ones are history)."""
+    recipient = OuterRef("notification__recipient_id")
+    patient = OuterRef("notification__patient_id")
+    on_team = CareTeamMembership.objects.filter(patient_id=patient, member_id=recipient)
+    caregiver = CaregiverLink.objects.filter(patient_id=patient, caregiver_id=recipient)
+    about_nobody_or_self = Q(notification__patient__isnull=True) | Q(
+        notification__patient__user_id=F("notification__recipient_id")
+    )
+    return set(
+        NotificationDelivery.objects.filter(
+            pk__in=delivery_ids, notification__recipient__is_active=True
+        )
+        .filter(about_nobody_or_self | Exists(on_team) | Exists(caregiver))
+        .values_list("pk", flat=True)
+    )
 
 
-def delivery_send(*, delivery_id: int) -> str:
-    """Sends one delivery if it is still pending; returns its status afterwards."""
+def delivery_send(*, delivery_id: int, entitled: bool | None = None) -> str:
+    """Sends one delivery if it is still pending; returns its status afterwards. `entitled`:
+    already checked by the caller for a batch (entitled_deliveries)."""
     delivery = _claim(delivery_id)
     if delivery is None:
         return "not_pending"
-    if not _still_entitled(delivery):
+    if entitled is None:
+        entitled = delivery_id in entitled_deliveries([delivery_id])
+    if not entitled:
         return _finish(delivery, DeliveryStatus.SKIPPED, "recipient left or was deactivated")
     try:
         return _push(delivery) if delivery.channel == Channel.PUSH else _email(delivery)
@@ -133,9 +144,11 @@ def deliveries_send(*, delivery_ids: list[int]) -> int:
     """Sends each delivery still pending; returns how many were sent. A transient failure
     leaves its row pending with the backoff set, for the sweeper to retry."""
     sent = 0
+    allowed = entitled_deliveries(delivery_ids)
     for delivery_id in delivery_ids:
         try:
-            sent += delivery_send(delivery_id=delivery_id) == DeliveryStatus.SENT
+            entitled = delivery_id in allowed
+            sent += delivery_send(delivery_id=delivery_id, entitled=entitled) == DeliveryStatus.SENT
         except TransientDeliveryError:
             continue
     return sent
