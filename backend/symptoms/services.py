@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from backend.accounts.models import PatientProfile, User
 from backend.alerts.models import Alert
-from backend.alerts.rules import RULES, overrides_for, params
+from backend.alerts.rules import RULES
+from backend.alerts.services.symptoms import pain_thresholds_of, symptom_alerts_raise
 from backend.exercise.codes import SAFETY_MESSAGES, Symptom, SymptomTier, highest_tier
 from backend.exercise.models import SessionLog
 from backend.symptoms.models import ReportSource, SymptomReport
@@ -64,18 +65,19 @@ class ReportOutcome:
 
 def pain_codes(
     *, patient: PatientProfile, pain_before: int | None, pain_after: int | None
-) -> list[str]:
+) -> tuple[list[str], dict[str, int] | None]:
     """Pain after >= 7/10, or >= 4 above pain before, is the tier-2 muscle-pain symptom
-    whether or not its box was ticked (DOMAIN.md 7; both thresholds per patient)."""
+    whether or not its box was ticked (DOMAIN.md 7; both thresholds per patient). Returns
+    the code if it fires, and the thresholds when they were read (for the alert's reason)."""
     if pain_after is None:
-        return []
+        return [], None
     rise = pain_after - pain_before if pain_before is not None else None
     if pain_after < PAIN_AFTER_FLOOR and (rise is None or rise < PAIN_RISE_FLOOR):
-        return []  # fires under no setting a clinician may choose: no query on the hot path
-    rule = params("SYM-2", overrides_for([patient.pk]).get(patient.pk))
-    high = pain_after >= int(rule["pain_after_at_least"])
-    rise = pain_before is not None and pain_after - pain_before >= int(rule["pain_rise_at_least"])
-    return [Symptom.SEVERE_MUSCLE_PAIN] if high or rise else []
+        return [], None  # fires under no setting a clinician may choose: no query
+    thresholds = pain_thresholds_of(patient.pk)
+    high = pain_after >= thresholds["pain_after_at_least"]
+    risen = rise is not None and rise >= thresholds["pain_rise_at_least"]
+    return ([Symptom.SEVERE_MUSCLE_PAIN] if high or risen else []), thresholds
 
 
 def report_tier(codes: list[str], other: str) -> SymptomTier | None:
@@ -131,15 +133,11 @@ def symptom_report_record(
 ) -> ReportOutcome:
     """Stores what is new in `reported` and raises its alerts in the caller's transaction
     (a tier 1 or 2 symptom also pauses the active programme and closes open proposals)."""
-    from backend.alerts.services.symptoms import symptom_alerts_raise
 
-    derived = [
-        code
-        for code in pain_codes(
-            patient=patient, pain_before=reported.pain_before, pain_after=reported.pain_after
-        )
-        if code not in reported.codes
-    ]
+    from_pain, thresholds = pain_codes(
+        patient=patient, pain_before=reported.pain_before, pain_after=reported.pain_after
+    )
+    derived = [code for code in from_pain if code not in reported.codes]
     tier = report_tier([*reported.codes, *derived], reported.other)
     if tier is None:
         return ReportOutcome(None, created=False, tier=None)  # nothing to report: no query
@@ -180,7 +178,7 @@ def symptom_report_record(
         return ReportOutcome(stored, created=False, tier=_tier_of(stored))
     if session is not None:
         _mark_reported(session)
-    alerts = symptom_alerts_raise(report=report, session=session)
+    alerts = symptom_alerts_raise(report=report, session=session, pain_thresholds=thresholds)
     return ReportOutcome(report, created=True, tier=tier, alerts=alerts)
 
 

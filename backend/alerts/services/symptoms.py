@@ -49,7 +49,11 @@ def _pain_reason(report: SymptomReport, thresholds: dict[str, int]) -> str:
     return "; ".join(parts)
 
 
-def symptom_findings(report: SymptomReport, session: SessionLog | None = None) -> list[Finding]:
+def symptom_findings(
+    report: SymptomReport,
+    session: SessionLog | None = None,
+    pain_thresholds: dict[str, int] | None = None,
+) -> list[Finding]:
     zone = ZoneInfo(report.patient.timezone)
     when = timezone.localtime(session.started_at if session else report.reported_at, zone)
     day = when.date()
@@ -63,10 +67,9 @@ def symptom_findings(report: SymptomReport, session: SessionLog | None = None) -
         by_tier.setdefault(SYMPTOM_TIERS[code], []).append(code)
     if report.other and not by_tier:
         by_tier[SymptomTier.ROUTINE] = []
-    thresholds: dict[str, int] = {}
-    if report.derived_codes:  # the query only when pain scores fired
-        sym2 = params("SYM-2", overrides_for([report.patient_id]).get(report.patient_id))
-        thresholds = {key: int(sym2[key]) for key in ("pain_after_at_least", "pain_rise_at_least")}
+    thresholds = pain_thresholds or {}
+    if report.derived_codes and not thresholds:  # the caller did not read them already
+        thresholds = pain_thresholds_of(report.patient_id)
     findings = []
     for tier, codes in sorted(by_tier.items()):
         rule_id, audience = TIER_RULES[tier]
@@ -116,8 +119,17 @@ def symptom_findings(report: SymptomReport, session: SessionLog | None = None) -
     return findings
 
 
+def pain_thresholds_of(patient_id: int) -> dict[str, int]:
+    """The patient's SYM-2 pain thresholds (DOMAIN.md 7), overrides applied."""
+    sym2 = params("SYM-2", overrides_for([patient_id]).get(patient_id))
+    return {key: int(sym2[key]) for key in ("pain_after_at_least", "pain_rise_at_least")}
+
+
 def symptom_alerts_raise(
-    *, report: SymptomReport, session: SessionLog | None = None
+    *,
+    report: SymptomReport,
+    session: SessionLog | None = None,
+    pain_thresholds: dict[str, int] | None = None,
 ) -> list[Alert]:
     """Alerts for a stored report, in its transaction (the rows exist when the response is
     sent); a tier 1-2 alert pauses the patient's active programme and closes its open
@@ -128,7 +140,8 @@ def symptom_alerts_raise(
     from backend.exercise.services.programmes import programme_pause_for_red_flag_of
     from backend.exercise.services.progression import proposals_close_for_red_flag
 
-    alerts = alerts_raise_coalesced(symptom_findings(report, session), ids_key=REPORT_IDS)
+    findings = symptom_findings(report, session, pain_thresholds)
+    alerts = alerts_raise_coalesced(findings, ids_key=REPORT_IDS)
     if any(alert.rule_id in PAUSING_RULES for alert in alerts):
         programme_pause_for_red_flag_of(
             patient_id=report.patient_id,
