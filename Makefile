@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
 .PHONY: run test install migrate seed lint typecheck migrations-check schema schema-check \
-        rules-doc rules-doc-check check-deploy fuzz audit bench bench-quick chaos chaos-flood ci \
+        rules-doc rules-doc-check check-deploy fuzz audit bench bench-quick bench-workers chaos chaos-flood ci \
         clean
 
 $(STAMP): pyproject.toml requirements/constraints.txt
@@ -99,11 +99,13 @@ audit: $(STAMP)
 	$(BIN)/python -m tools.audit $(AUDIT_FLAGS)
 
 ## bench: every scenario of docs/benchmarks.md on PostgreSQL and Redis (about 15 minutes);
-## bench-quick: the same, smaller (under 3 minutes). Both install wrk if it is missing.
-bench bench-quick: $(STAMP)
+## bench-quick: the same, smaller (under 3 minutes); bench-workers: only the comparison of
+## gunicorn worker models that chose config/gunicorn.py. All install wrk if it is missing.
+bench bench-quick bench-workers: $(STAMP)
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk) \
 		|| (echo "install wrk (apt-get install wrk)"; exit 1)
-	$(BIN)/python -m bench.run $(if $(filter bench-quick,$@),--quick,)
+	$(BIN)/python -m bench.run $(if $(filter bench-quick,$@),--quick,) \
+		$(if $(filter bench-workers,$@),--worker-models,)
 
 ## chaos: the mobile scenario while workers are killed and Redis restarted, then proof that
 ## nothing was lost or duplicated (about 4 minutes; not in CI). CHAOS_ARGS="--minutes 10" etc.

@@ -26,6 +26,17 @@ HTTP_DB = "physiotrack_bench_http"
 PORT = int(os.environ.get("BENCH_PORT", "8765"))
 BASE = f"http://127.0.0.1:{PORT}"
 CONNECTIONS = 8  # "8 concurrent clients"
+# Candidates for config/gunicorn.py, each run on the same data and cores one after the other
+# (docs/benchmarks.md, "Worker model"); "production" is config/gunicorn.py as committed.
+WSGI, ASGI = "config.wsgi:application", "config.asgi:application"
+WORKER_MODELS: dict[str, tuple[str, list[str]]] = {
+    "production": (WSGI, []),
+    "sync 2": (WSGI, ["--worker-class=sync", "--workers=2", "--threads=1"]),
+    "sync 5": (WSGI, ["--worker-class=sync", "--workers=5", "--threads=1"]),
+    "gthread 3x4": (WSGI, ["--worker-class=gthread", "--workers=3", "--threads=4"]),
+    "gthread 2x2": (WSGI, ["--worker-class=gthread", "--workers=2", "--threads=2"]),
+    "uvicorn 2": (ASGI, ["--worker-class=uvicorn_worker.UvicornWorker", "--workers=2"]),
+}
 
 
 def sh_env(database: str) -> dict[str, str]:
@@ -106,6 +117,29 @@ def job(action: str, patients: int) -> dict[str, Any]:
     return json.loads(line.removeprefix("RESULT "))
 
 
+def compare_worker_models(
+    post_env: dict[str, str], token: str, seconds: int
+) -> dict[str, dict[str, Any]]:
+    """Session POST and programme GET under each candidate worker model."""
+    results: dict[str, dict[str, Any]] = {}
+    for index, (name, (app, options)) in enumerate(WORKER_MODELS.items(), start=1):
+        log = RESULTS / f"gunicorn-{name.replace(' ', '-')}.log"
+        server = start_gunicorn(port=PORT, env=sh_env(HTTP_DB), log=log, options=options, app=app)
+        try:
+            fresh_ids = {**post_env, "RUN_ID": str(int(post_env["RUN_ID"]) + index)}
+            results[name] = {
+                "session_post": wrk(
+                    f"{BASE}/api/v1/sessions/", "post_session.lua", seconds, fresh_ids
+                ),
+                "programme_get": wrk(
+                    f"{BASE}/api/v1/programmes/current/", "get.lua", seconds, {"TOKEN": token}
+                ),
+            }
+        finally:
+            stop_gunicorn(server)
+    return results
+
+
 def ratio(a: float, b: float) -> float:
     return round(a / b, 3) if b else 0.0
 
@@ -113,6 +147,9 @@ def ratio(a: float, b: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="smaller, under 3 minutes")
+    parser.add_argument(
+        "--worker-models", action="store_true", help="only the worker-model comparison"
+    )
     args = parser.parse_args()
     seconds = 8 if args.quick else 30
     sizes = (1_000, 10_000) if args.quick else (10_000, 100_000)
@@ -121,15 +158,20 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     fixture = prepare_http_data()
     (RESULTS / "programme_document.json").write_bytes(fixture.pop("programme_document"))
+    post_env = {
+        "BODY_TEMPLATE": json.dumps(fixture["session_body"]),
+        "TOKEN": fixture["patient_token"],
+        "RUN_ID": str(int(time.time()) % 2**31),
+    }
+    model_seconds = max(5, seconds // 3)
+    if args.worker_models:
+        models = compare_worker_models(post_env, fixture["patient_token"], model_seconds)
+        (RESULTS / "worker_models.json").write_text(json.dumps(models, indent=2))
+        print_worker_models(models)
+        return
     server = start_gunicorn(port=PORT, env=sh_env(HTTP_DB), log=RESULTS / "gunicorn.log")
     scenarios: dict[str, Any] = {}
     try:
-        body = json.dumps(fixture["session_body"])
-        post_env = {
-            "BODY_TEMPLATE": body,
-            "TOKEN": fixture["patient_token"],
-            "RUN_ID": str(int(time.time()) % 2**31),
-        }
         scenarios["baseline_insert"] = wrk(
             f"{BASE}/bench/baseline/insert/", "post_session.lua", seconds, {**post_env, "TOKEN": ""}
         )
@@ -159,6 +201,11 @@ def main() -> None:
         scenarios["alerts_list"]["queries"] = fixture["queries"]["alerts"]
     finally:
         stop_gunicorn(server)
+    models = compare_worker_models(post_env, fixture["patient_token"], model_seconds)
+    for name, pair in models.items():
+        for endpoint, result in pair.items():
+            scenarios[f"{endpoint} [{name}]"] = result
+    fastest_post = max(pair["session_post"]["rps"] for pair in models.values())
     for size in sizes:
         job("generate", size)
         scenarios[f"adherence_{size}"] = job("adherence", size)
@@ -169,6 +216,12 @@ def main() -> None:
     s = scenarios
     small = sizes[0]
     targets = [
+        (
+            "production worker model >= 90% of the fastest (POST)",
+            ratio(models["production"]["session_post"]["rps"], fastest_post),
+            ">=",
+            0.90,
+        ),
         (
             "session POST >= 40% of baseline throughput",
             ratio(s["session_post"]["rps"], s["baseline_insert"]["rps"]),
@@ -239,6 +292,14 @@ def machine() -> dict[str, Any]:
         "platform": platform.platform(),
         "gunicorn": "3 workers x 4 threads (gthread)",
     }
+
+
+def print_worker_models(models: dict[str, dict[str, Any]]) -> None:
+    header = f"{'POST req/s':>12}{'POST p99':>10}{'GET req/s':>11}{'GET p99':>9}"
+    print(f"\n{'worker model':<14}{header}")
+    for name, pair in models.items():
+        post, get = pair["session_post"], pair["programme_get"]
+        print(f"{name:<14}{post['rps']:>12}{post['p99_ms']:>10}{get['rps']:>11}{get['p99_ms']:>9}")
 
 
 def print_table(report: dict[str, Any]) -> None:

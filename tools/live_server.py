@@ -22,17 +22,23 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def start_gunicorn(
-    *, port: int, env: dict[str, str], log: Path, options: Sequence[str] = ()
+    *,
+    port: int,
+    env: dict[str, str],
+    log: Path,
+    options: Sequence[str] = (),
+    app: str = "config.wsgi:application",
 ) -> subprocess.Popen[bytes]:
-    """Starts it (with extra gunicorn `options`, e.g. workers and threads) and waits up to
-    about 30 s for /health/; exits the script with the log shown if it never answers."""
+    """Starts it (with extra gunicorn `options`, e.g. workers and threads; `app` the ASGI one
+    for an ASGI worker class) and waits up to about 30 s for /health/; exits the script with
+    the log shown if it never answers."""
     with log.open("wb") as out:
         server = subprocess.Popen(  # noqa: S603  # fixed arguments, our own program
             [
                 sys.executable,
                 "-m",
                 "gunicorn",
-                "config.wsgi:application",
+                app,
                 "--config",
                 "config/gunicorn.py",
                 "--bind",
