@@ -109,7 +109,7 @@ def generate(patients: int) -> dict[str, float]:
     columns = (
         "patient_id, client_id, programme_id, version_id, programme_status_at_log, "
         "recorded_by_id, supervised, started_at, ended_at, completion, effort_scale, "
-        "symptoms, note, created_at, updated_at"
+        "symptoms, note, created_at, updated_at, symptoms_reported"
     )
     rows = 0
     with (
@@ -139,6 +139,7 @@ def generate(patients: int) -> dict[str, float]:
                             "",
                             at,
                             at,
+                            False,
                         )
                     )
                     rows += 1

@@ -255,7 +255,9 @@ class LiveApp(Managed):
             assert self.running, self.tail()
             try:
                 requests.get(f"{self.base}/health/", timeout=5)
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
+                # The master listens before its workers have booted: on a busy machine the
+                # first request can wait longer than its timeout. Ask again, up to the limit.
                 return False
             return True
 

@@ -1,0 +1,355 @@
+"""`make bench-scale`: the periodic jobs spread over real Celery workers (issue 12).
+
+    python -m bench.scale scale-out --patients 100000
+    python -m bench.scale emergency --patients 100000
+
+scale-out: the weekly adherence job for every patient, run through the broker by 1 and then
+by 2 worker processes on the "jobs" queue (same machine, same data): wall time from the
+coordinator's publication to the end of its last chunk, and each worker's peak RSS.
+
+emergency: the production layout of docker-compose.yml (a worker for "urgent", one for
+"default", one for "bulk,jobs") and gunicorn as config/gunicorn.py says. While the weekly job
+and its bulk deliveries run, a patient posts a session log with a red-flag symptom every
+second; the latency is the time from the POST leaving the client to the push sender (a
+recording fake: push services are outside the machine) receiving the emergency push.
+
+Both use the data set of `python -m bench.jobs generate` (physiotrack_bench_<n>), with a care
+team seat for every patient (so the job's alerts make bulk deliveries) added here once, a
+Redis database of their own, and print one RESULT line of JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bench.jobs import database_url, evaluated_week, setup_django
+from tests.faults.processes import LiveApp, Managed, celery_worker, wait_until
+
+BROKER_URL = os.environ.get("BENCH_SCALE_BROKER_URL", "redis://127.0.0.1:6379/12")
+CACHE_URL = os.environ.get("BENCH_SCALE_CACHE_URL", "redis://127.0.0.1:6379/13")
+SETTINGS = "bench.settings"
+PUSHES = "pushes.jsonl"
+RED_FLAG_POSTS = 60  # one a second, each by another patient (a red flag pauses the programme)
+
+
+def _prepare(patients: int) -> None:
+    os.environ.update(
+        {
+            "CELERY_BROKER_URL": BROKER_URL,
+            "CACHE_URL": CACHE_URL,
+            "DJANGO_SETTINGS_MODULE": SETTINGS,
+        }
+    )
+    setup_django(patients)
+    from django.db import connection
+
+    from backend.accounts.models import PushDevice, User
+
+    physio = User.objects.get(username="bench.physio")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO accounts_careteammembership (patient_id, member_id, role, created_at) "
+            "SELECT p.id, %s, 'physiotherapist', now() FROM accounts_patientprofile p "
+            "WHERE NOT EXISTS (SELECT 1 FROM accounts_careteammembership m "
+            "WHERE m.patient_id = p.id AND m.member_id = %s)",
+            [physio.pk, physio.pk],
+        )
+    PushDevice.objects.get_or_create(user=physio, platform="android", token="bench-physio-phone")
+
+
+def _reset(week: Any) -> None:
+    """The job's output of an earlier run, and anything still queued, is dropped."""
+    from django.core.cache import cache
+
+    from backend.alerts.models import Alert, Notification, WeeklyAdherence
+    from config.celery import app
+
+    WeeklyAdherence.objects.filter(week_start=week).delete()
+    Notification.objects.all().delete()
+    Alert.objects.all().delete()
+    app.control.purge()
+    cache.clear()
+
+
+def _worker_env(run_dir: Path, patients: int) -> dict[str, str]:
+    return {
+        "DJANGO_SETTINGS_MODULE": SETTINGS,
+        "CACHE_URL": CACHE_URL,
+        "PUSH_SENDER": "bench.scale.TimedRecordingSender",
+        "PUSH_RECORD_FILE": str(run_dir / PUSHES),
+        "DATABASE_URL": database_url(patients),
+    }
+
+
+def _workers(run_dir: Path, patients: int, layout: dict[str, tuple[str, int]]) -> list[Managed]:
+    """One worker process tree per entry: name -> (queues, concurrency)."""
+    workers = []
+    for name, (queues, concurrency) in layout.items():
+        worker = celery_worker(
+            run_dir,
+            name=name,
+            broker_url=BROKER_URL,
+            database_url=database_url(patients),
+            pool="prefork",
+            concurrency=concurrency,
+            **_worker_env(run_dir, patients),
+        )
+        worker.command += ["-Q", queues]
+        workers.append(worker)
+    return workers
+
+
+def _broker() -> Any:
+    import redis
+
+    return redis.Redis.from_url(BROKER_URL)
+
+
+def _ready(count: int) -> None:
+    from config.celery import app
+
+    wait_until(lambda: len(app.control.ping(timeout=0.5) or []) >= count, 60, 0.2, "workers up")
+
+
+def _peak_rss_mb(worker: Managed) -> float:
+    """The largest peak resident set (VmHWM) of the worker's processes: the pool children do
+    the work, the parent only hands it out."""
+    if worker.process is None:
+        return 0.0
+    group = worker.process.pid
+    peaks = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) != group:  # the process group id
+                continue
+            status = (stat.parent / "status").read_text()
+        except (OSError, IndexError, ValueError):
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                peaks.append(int(line.split()[1]) / 1024)
+    return round(max(peaks, default=0.0), 1)
+
+
+def _job_runs() -> tuple[Any, Any]:
+    """Functions telling whether the weekly job's run holds its lock (runs) and has ended."""
+    from django.core.cache import cache
+
+    from backend.alerts.services.adherence import JOB
+
+    lock = f"jobs:{JOB}:lock"
+    seen = threading.Event()
+
+    def running() -> bool:
+        held = cache.get(lock) is not None
+        if held:
+            seen.set()
+        return held
+
+    def ended() -> bool:
+        return not running() and seen.is_set()
+
+    return running, ended
+
+
+def scale_out(patients: int) -> dict[str, Any]:
+    _prepare(patients)
+    from backend.alerts.models import WeeklyAdherence
+    from backend.alerts.tasks import evaluate_adherence
+
+    week = evaluated_week(datetime.now(UTC))
+    runs: dict[str, Any] = {}
+    for processes in (1, 2):
+        _reset(week)
+        run_dir = Path(tempfile.mkdtemp(prefix=f"bench-scale-{processes}-"))
+        (run_dir / PUSHES).touch()
+        layout = {f"jobs{n}": ("jobs", 1) for n in range(1, processes + 1)}
+        workers = _workers(run_dir, patients, layout)
+        for worker in workers:
+            worker.start()
+        try:
+            _ready(len(workers))
+            _, ended = _job_runs()
+            started = time.perf_counter()
+            evaluate_adherence.delay(week.isoformat())
+            wait_until(ended, 3600, 0.2, "the weekly job")
+            seconds = time.perf_counter() - started
+            rss = [_peak_rss_mb(worker) for worker in workers]
+        finally:
+            for worker in workers:
+                worker.stop()
+        runs[str(processes)] = {
+            "seconds": round(seconds, 1),
+            "evaluated": WeeklyAdherence.objects.filter(week_start=week).count(),
+            "peak_rss_mb_per_worker": rss,
+        }
+    return {
+        "patients": patients,
+        "runs": runs,
+        "ratio_2_to_1": round(runs["2"]["seconds"] / runs["1"]["seconds"], 3),
+    }
+
+
+def _red_flag_body(version_id: int) -> bytes:
+    started = datetime.now(UTC) - timedelta(minutes=40)
+    body = {
+        "client_id": str(uuid.uuid4()),
+        "version": version_id,
+        "started_at": started.isoformat(),
+        "ended_at": (started + timedelta(minutes=30)).isoformat(),
+        "completion": "partial",
+        "effort_scale": "rpe_6_20",
+        "effort_value": 13,
+        "pain_before": 2,
+        "pain_after": 3,
+        "fatigue": 5,
+        "symptoms": ["chest_pain"],
+        "note": "",
+        "results": [],
+    }
+    return json.dumps(body).encode()
+
+
+def _post(base: str, token: str, body: bytes) -> int:
+    request = urllib.request.Request(  # noqa: S310  # our own server on the loopback
+        f"{base}/api/v1/sessions/",
+        data=body,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+        return int(response.status)
+
+
+def emergency(patients: int) -> dict[str, Any]:
+    _prepare(patients)
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    from backend.accounts.models import PatientProfile
+    from backend.alerts.models import Alert
+    from backend.alerts.tasks import evaluate_adherence
+    from backend.exercise.models import Programme
+
+    week = evaluated_week(datetime.now(UTC))
+    _reset(week)
+    # A red flag pauses the programme: reactivate the posting patients' for a rerun.
+    chosen = list(PatientProfile.objects.select_related("user").order_by("pk")[:RED_FLAG_POSTS])
+    Programme.objects.filter(patient__in=chosen).update(status="active")
+    versions = dict(
+        Programme.objects.filter(patient__in=chosen).values_list("patient_id", "current_version")
+    )
+    posters = [
+        (p.pk, str(RefreshToken.for_user(p.user).access_token), versions[p.pk]) for p in chosen
+    ]
+    run_dir = Path(tempfile.mkdtemp(prefix="bench-emergency-"))
+    (run_dir / PUSHES).touch()
+    layout = {"urgent": ("urgent", 2), "default": ("default", 1), "jobs": ("bulk,jobs", 2)}
+    workers = _workers(run_dir, patients, layout)
+    app = LiveApp(
+        run_dir,
+        database_url=database_url(patients),
+        broker_url=BROKER_URL,
+        workers=3,
+        threads=4,
+        settings=SETTINGS,
+        **_worker_env(run_dir, patients),
+    )
+    posted: dict[int, float] = {}
+    backlog: list[int] = []  # bulk and jobs tasks waiting at each red flag
+    broker = _broker()
+    try:
+        for process in (*workers, app):
+            process.start()
+        _ready(len(workers))
+        running, ended = _job_runs()
+        evaluate_adherence.delay(week.isoformat())
+        wait_until(running, 60, 0.1, "the weekly job to start")
+        job_started = time.time()
+        for patient_id, token, version_id in posters:
+            tick = time.time()
+            body = _red_flag_body(version_id)
+            backlog.append(int(broker.llen("bulk")) + int(broker.llen("jobs")))
+            posted[patient_id] = time.time()
+            status = _post(app.base, token, body)
+            if status != 201:
+                raise SystemExit(f"a red-flag log was answered {status}, not 201")
+            time.sleep(max(0.0, 1 - (time.time() - tick)))
+        job_running_at_last_post = running()
+        alerts = dict(
+            Alert.objects.filter(patient_id__in=posted, urgency="emergency").values_list(
+                "pk", "patient_id"
+            )
+        )
+        received: dict[int, float] = {}
+
+        def all_received() -> bool:
+            for line in (run_dir / PUSHES).read_text().splitlines():
+                record = json.loads(line)
+                data = record["data"]
+                if data.get("subject_type") == "alert":
+                    patient = alerts.get(int(data["subject_id"]))
+                    if patient is not None:
+                        received.setdefault(patient, record["received_at"])
+            return len(received) >= len(posted)
+
+        wait_until(all_received, 300, 0.5, "every emergency push")
+        wait_until(ended, 3600, 1, "the weekly job")
+        job_seconds = time.time() - job_started
+    finally:
+        for process in (app, *workers):
+            process.stop()
+    latencies = sorted(received[p] - posted[p] for p in posted)
+    return {
+        "patients": patients,
+        "red_flag_posts": len(posted),
+        "latency_p50_s": round(statistics.median(latencies), 3),
+        "latency_p99_s": round(latencies[min(len(latencies) - 1, round(0.99 * len(latencies)))], 3),
+        "latency_max_s": round(latencies[-1], 3),
+        "job_running_at_last_post": job_running_at_last_post,
+        "queued_bulk_and_job_tasks_at_posts_max": max(backlog),
+        "queued_bulk_and_job_tasks_at_posts_median": statistics.median(backlog),
+        "job_seconds": round(job_seconds, 1),
+    }
+
+
+class TimedRecordingSender:
+    """A push fake (push services are outside the machine) that appends what it received, and
+    when, to PUSH_RECORD_FILE as JSON lines: the bench's clock for "the push went out"."""
+
+    _lock = threading.Lock()
+
+    def send(
+        self, *, token: str, platform: str, title: str, body: str, data: dict[str, str]
+    ) -> Any:
+        from backend.alerts.push import PushResult
+
+        record = {"data": data, "received_at": time.time()}
+        with self._lock, Path(os.environ["PUSH_RECORD_FILE"]).open("a") as file:
+            file.write(json.dumps(record) + "\n")
+        return PushResult(ok=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("action", choices=["scale-out", "emergency"])
+    parser.add_argument("--patients", type=int, required=True)
+    args = parser.parse_args()
+    action = {"scale-out": scale_out, "emergency": emergency}[args.action]
+    sys.stdout.write("RESULT " + json.dumps(action(args.patients)) + "\n")
+
+
+if __name__ == "__main__":
+    main()
