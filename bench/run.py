@@ -214,6 +214,8 @@ def main() -> None:
     scenarios[f"reminders_{big}"] = job("reminders", big)
     scenarios[f"scale_out_{big}"] = job("scale-out", big, "bench.scale")
     scenarios[f"emergency_{big}"] = job("emergency", big, "bench.scale")
+    due = 100_000 if args.quick else 1_000_000
+    scenarios[f"reminders_fanout_{due}"] = job("reminders", due, "bench.scale")
 
     s = scenarios
     small = sizes[0]
@@ -279,6 +281,24 @@ def main() -> None:
             ),
             "<",
             256,
+        ),
+        (
+            f"reminders, {due} due at once, 2 workers < 300 s",
+            s[f"reminders_fanout_{due}"]["seconds"],
+            "<",
+            300,
+        ),
+        (
+            f"reminders, {due} due: peak RSS per worker < 256 MB",
+            max(s[f"reminders_fanout_{due}"]["peak_rss_mb_per_worker"]),
+            "<",
+            256,
+        ),
+        (
+            f"reminders, {due} due: slowest chunk < its 180 s soft limit",
+            s[f"reminders_fanout_{due}"]["chunk_seconds_max"],
+            "<",
+            180,
         ),
         (
             "red-flag push p99 < 5 s during the weekly job",

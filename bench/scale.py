@@ -34,8 +34,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.jobs import database_url, evaluated_week, setup_django
+from bench.jobs import SERVER, evaluated_week
 from tests.faults.processes import LiveApp, Managed, celery_worker, wait_until
+from tools.databases import ensure_database
 
 BROKER_URL = os.environ.get("BENCH_SCALE_BROKER_URL", "redis://127.0.0.1:6379/12")
 CACHE_URL = os.environ.get("BENCH_SCALE_CACHE_URL", "redis://127.0.0.1:6379/13")
@@ -44,15 +45,25 @@ PUSHES = "pushes.jsonl"
 RED_FLAG_POSTS = 60  # one a second, each by another patient (a red flag pauses the programme)
 
 
-def _prepare(patients: int) -> None:
-    os.environ.update(
-        {
-            "CELERY_BROKER_URL": BROKER_URL,
-            "CACHE_URL": CACHE_URL,
-            "DJANGO_SETTINGS_MODULE": SETTINGS,
-        }
-    )
-    setup_django(patients)
+def _prepare(database: str) -> str:
+    """Django on `database` (created and migrated if new) with the bench's Redis; its URL."""
+    os.environ.update({"CELERY_BROKER_URL": BROKER_URL, "CACHE_URL": CACHE_URL})
+    os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS
+    ensure_database(SERVER, database)
+    url = os.environ["DATABASE_URL"] = f"{SERVER}/{database}"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return url
+
+
+def _prepare_job_data(patients: int) -> str:
+    """The data set of `bench.jobs generate`, with a care-team seat for every patient and a
+    phone for their physio, so the weekly job's alerts make bulk deliveries."""
+    url = _prepare(f"physiotrack_bench_{patients}")
     from django.db import connection
 
     from backend.accounts.models import PushDevice, User
@@ -67,6 +78,7 @@ def _prepare(patients: int) -> None:
             [physio.pk, physio.pk],
         )
     PushDevice.objects.get_or_create(user=physio, platform="android", token="bench-physio-phone")
+    return url
 
 
 def _reset(week: Any) -> None:
@@ -83,17 +95,17 @@ def _reset(week: Any) -> None:
     cache.clear()
 
 
-def _worker_env(run_dir: Path, patients: int) -> dict[str, str]:
+def _worker_env(run_dir: Path, url: str) -> dict[str, str]:
     return {
         "DJANGO_SETTINGS_MODULE": SETTINGS,
         "CACHE_URL": CACHE_URL,
         "PUSH_SENDER": "bench.scale.TimedRecordingSender",
         "PUSH_RECORD_FILE": str(run_dir / PUSHES),
-        "DATABASE_URL": database_url(patients),
+        "DATABASE_URL": url,
     }
 
 
-def _workers(run_dir: Path, patients: int, layout: dict[str, tuple[str, int]]) -> list[Managed]:
+def _workers(run_dir: Path, url: str, layout: dict[str, tuple[str, int]]) -> list[Managed]:
     """One worker process tree per entry: name -> (queues, concurrency)."""
     workers = []
     for name, (queues, concurrency) in layout.items():
@@ -101,10 +113,10 @@ def _workers(run_dir: Path, patients: int, layout: dict[str, tuple[str, int]]) -
             run_dir,
             name=name,
             broker_url=BROKER_URL,
-            database_url=database_url(patients),
+            database_url=url,
             pool="prefork",
             concurrency=concurrency,
-            **_worker_env(run_dir, patients),
+            **_worker_env(run_dir, url),
         )
         worker.command += ["-Q", queues]
         workers.append(worker)
@@ -144,13 +156,12 @@ def _peak_rss_mb(worker: Managed) -> float:
     return round(max(peaks, default=0.0), 1)
 
 
-def _job_runs() -> tuple[Any, Any]:
-    """Functions telling whether the weekly job's run holds its lock (runs) and has ended."""
+def _job_runs(job: str) -> tuple[Any, Any]:
+    """Functions telling whether a run of `job` (backend/core/fanout.py) holds its lock, and
+    whether it has ended (held once, and released)."""
     from django.core.cache import cache
 
-    from backend.alerts.services.adherence import JOB
-
-    lock = f"jobs:{JOB}:lock"
+    lock = f"jobs:{job}:lock"
     seen = threading.Event()
 
     def running() -> bool:
@@ -166,8 +177,9 @@ def _job_runs() -> tuple[Any, Any]:
 
 
 def scale_out(patients: int) -> dict[str, Any]:
-    _prepare(patients)
+    url = _prepare_job_data(patients)
     from backend.alerts.models import WeeklyAdherence
+    from backend.alerts.services.adherence import JOB
     from backend.alerts.tasks import evaluate_adherence
 
     week = evaluated_week(datetime.now(UTC))
@@ -177,12 +189,12 @@ def scale_out(patients: int) -> dict[str, Any]:
         run_dir = Path(tempfile.mkdtemp(prefix=f"bench-scale-{processes}-"))
         (run_dir / PUSHES).touch()
         layout = {f"jobs{n}": ("jobs", 1) for n in range(1, processes + 1)}
-        workers = _workers(run_dir, patients, layout)
+        workers = _workers(run_dir, url, layout)
         for worker in workers:
             worker.start()
         try:
             _ready(len(workers))
-            _, ended = _job_runs()
+            _, ended = _job_runs(JOB)
             started = time.perf_counter()
             evaluate_adherence.delay(week.isoformat())
             wait_until(ended, 3600, 0.2, "the weekly job")
@@ -235,11 +247,12 @@ def _post(base: str, token: str, body: bytes) -> int:
 
 
 def emergency(patients: int) -> dict[str, Any]:
-    _prepare(patients)
+    url = _prepare_job_data(patients)
     from rest_framework_simplejwt.tokens import RefreshToken
 
     from backend.accounts.models import PatientProfile
     from backend.alerts.models import Alert
+    from backend.alerts.services.adherence import JOB
     from backend.alerts.tasks import evaluate_adherence
     from backend.exercise.models import Programme
 
@@ -257,15 +270,15 @@ def emergency(patients: int) -> dict[str, Any]:
     run_dir = Path(tempfile.mkdtemp(prefix="bench-emergency-"))
     (run_dir / PUSHES).touch()
     layout = {"urgent": ("urgent", 2), "default": ("default", 1), "jobs": ("bulk,jobs", 2)}
-    workers = _workers(run_dir, patients, layout)
+    workers = _workers(run_dir, url, layout)
     app = LiveApp(
         run_dir,
-        database_url=database_url(patients),
+        database_url=url,
         broker_url=BROKER_URL,
         workers=3,
         threads=4,
         settings=SETTINGS,
-        **_worker_env(run_dir, patients),
+        **_worker_env(run_dir, url),
     )
     posted: dict[int, float] = {}
     backlog: list[int] = []  # bulk and jobs tasks waiting at each red flag
@@ -274,7 +287,7 @@ def emergency(patients: int) -> dict[str, Any]:
         for process in (*workers, app):
             process.start()
         _ready(len(workers))
-        running, ended = _job_runs()
+        running, ended = _job_runs(JOB)
         evaluate_adherence.delay(week.isoformat())
         wait_until(running, 60, 0.1, "the weekly job to start")
         job_started = time.time()
@@ -325,6 +338,162 @@ def emergency(patients: int) -> dict[str, Any]:
     }
 
 
+REMINDER_ZONE = "Europe/London"
+REMINDER_PREFIX = "rem"
+
+
+def _clone(
+    cursor: Any, table: str, template_id: int, source: str, overrides: dict[str, str]
+) -> int:
+    """Copies row `template_id` of `table` once per row of the `source` query (aliased s),
+    with `overrides` (column -> SQL over s): every other column, whatever the migrations
+    add, keeps the template's value. One INSERT ... SELECT, no Python loop."""
+    from django.db import connection
+
+    columns = [
+        column.name
+        for column in connection.introspection.get_table_description(cursor, table)
+        if column.name != "id"
+    ]
+    values = ", ".join(overrides.get(column, f"t.{column}") for column in columns)
+    cursor.execute(
+        f"INSERT INTO {table} ({', '.join(columns)}) "  # our own table names
+        f"SELECT {values} FROM {table} t, ({source}) s WHERE t.id = %s",
+        [template_id],
+    )
+    return int(cursor.rowcount)
+
+
+def _generate_reminder_patients(patients: int) -> float:
+    """`patients` patients in one time zone, all reminded at 17:30 (the default), each with an
+    active programme: cloned from one made with the ORM, in five statements."""
+    from django.db import connection
+
+    from backend.accounts.models import Organisation, PatientProfile, User
+    from backend.exercise.models import Programme, ProgrammeVersion
+
+    if User.objects.filter(username__startswith=REMINDER_PREFIX).count() >= patients:
+        return 0.0
+    started = time.perf_counter()
+    org, _ = Organisation.objects.get_or_create(slug="bench", defaults={"name": "Bench"})
+    physio, _ = User.objects.get_or_create(
+        username="bench.physio", defaults={"role": "physiotherapist", "organisation": org}
+    )
+    user = User.objects.create(
+        username=f"{REMINDER_PREFIX}0", role="patient", organisation=org, password="!"
+    )
+    profile = PatientProfile.objects.create(
+        user=user,
+        date_of_birth=datetime(2012, 1, 1, tzinfo=UTC).date(),
+        timezone=REMINDER_ZONE,
+        training_weekdays=[1, 2, 3, 4, 5, 6, 7],
+        notifications_consent=True,
+    )
+    programme = Programme.objects.create(
+        patient=profile, status="active", ever_active=True, created_by=physio
+    )
+    version = ProgrammeVersion.objects.create(
+        programme=programme,
+        number=1,
+        title="Bench",
+        start_date=datetime(2026, 1, 5, tzinfo=UTC).date(),
+        author=physio,
+    )
+    Programme.objects.filter(pk=programme.pk).update(current_version=version)
+    new_users = (
+        f"SELECT id FROM accounts_user WHERE username LIKE '{REMINDER_PREFIX}_%%' "
+        f"AND id <> {user.pk}"
+    )
+    with connection.cursor() as cursor:
+        _clone(
+            cursor,
+            "accounts_user",
+            user.pk,
+            f"SELECT n FROM generate_series(1, {patients - 1}) n",
+            {"username": f"'{REMINDER_PREFIX}' || s.n", "email": "''"},
+        )
+        _clone(cursor, "accounts_patientprofile", profile.pk, new_users, {"user_id": "s.id"})
+        _clone(
+            cursor,
+            "exercise_programme",
+            programme.pk,
+            f"SELECT p.id FROM accounts_patientprofile p WHERE p.user_id IN ({new_users})",
+            {"patient_id": "s.id", "current_version_id": "NULL"},
+        )
+        _clone(
+            cursor,
+            "exercise_programmeversion",
+            version.pk,
+            "SELECT g.id FROM exercise_programme g WHERE g.current_version_id IS NULL",
+            {"programme_id": "s.id"},
+        )
+        cursor.execute(
+            "UPDATE exercise_programme g SET current_version_id = v.id "
+            "FROM exercise_programmeversion v "
+            "WHERE v.programme_id = g.id AND g.current_version_id IS NULL"
+        )
+        cursor.execute("ANALYZE")
+    return round(time.perf_counter() - started, 1)
+
+
+def reminders(patients: int) -> dict[str, Any]:
+    """Every patient due at 17:30 local in one zone; the sweep's coordinator and chunks run
+    on 2 worker processes. Done when the run's lock is released; the checkpoint moves only
+    when no chunk failed (a chunk over its time limit fails)."""
+    url = _prepare(f"physiotrack_bench_reminders_{patients}")
+    from zoneinfo import ZoneInfo
+
+    from backend.alerts.models import JobCheckpoint, Notification, Reminder
+    from backend.alerts.services.reminders import JOB
+    from backend.alerts.tasks import run_reminders
+
+    generated = _generate_reminder_patients(patients)
+    Reminder.objects.all().delete()
+    Notification.objects.filter(kind="reminder").delete()
+    JobCheckpoint.objects.all().delete()
+    local = datetime.now(ZoneInfo(REMINDER_ZONE)).replace(
+        hour=17, minute=31, second=0, microsecond=0
+    )
+    at = local.astimezone(UTC)
+    run_dir = Path(tempfile.mkdtemp(prefix="bench-reminders-"))
+    (run_dir / PUSHES).touch()
+    layout = {f"jobs{n}": ("jobs", 1) for n in (1, 2)}
+    workers = _workers(run_dir, url, layout)
+    for worker in workers:
+        worker.command.append("--loglevel=INFO")  # each chunk's run time, in the log
+        worker.start()
+    try:
+        _ready(len(workers))
+        _, ended = _job_runs(JOB)
+        started = time.perf_counter()
+        run_reminders.delay(at.isoformat())
+        wait_until(ended, 3600, 0.5, "the reminder sweep")
+        seconds = time.perf_counter() - started
+        rss = [_peak_rss_mb(worker) for worker in workers]
+    finally:
+        for worker in workers:
+            worker.stop()
+    chunk_seconds = [
+        float(line.rsplit(" in ", 1)[1].split("s")[0])
+        for worker in workers
+        for line in worker.log.read_text().splitlines()
+        if "alerts.remind_chunk[" in line and " succeeded in " in line
+    ]
+    checkpoint = JobCheckpoint.objects.filter(name="reminders").first()
+    return {
+        "patients": patients,
+        "generated_seconds": generated,
+        "due_at": local.isoformat(),
+        "reminders_written": Reminder.objects.count(),
+        "seconds": round(seconds, 1),
+        "chunks": len(chunk_seconds),
+        "chunk_seconds_max": max(chunk_seconds, default=0.0),
+        "chunk_seconds_median": statistics.median(chunk_seconds) if chunk_seconds else 0.0,
+        "checkpoint_moved": bool(checkpoint and checkpoint.completed_until >= at),
+        "peak_rss_mb_per_worker": rss,
+    }
+
+
 class TimedRecordingSender:
     """A push fake (push services are outside the machine) that appends what it received, and
     when, to PUSH_RECORD_FILE as JSON lines: the bench's clock for "the push went out"."""
@@ -344,10 +513,10 @@ class TimedRecordingSender:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("action", choices=["scale-out", "emergency"])
+    parser.add_argument("action", choices=["scale-out", "emergency", "reminders"])
     parser.add_argument("--patients", type=int, required=True)
     args = parser.parse_args()
-    action = {"scale-out": scale_out, "emergency": emergency}[args.action]
+    action = {"scale-out": scale_out, "emergency": emergency, "reminders": reminders}[args.action]
     sys.stdout.write("RESULT " + json.dumps(action(args.patients)) + "\n")
 
 
