@@ -66,3 +66,34 @@ def test_a_replay_reads_the_stored_log_and_writes_nothing(world, programme, clie
     statements = _statements(captured)
     assert len(statements) == REPLAY_QUERIES, statements
     assert not [sql for sql in statements if not sql.startswith("SELECT")]
+
+
+# Every statement of the request, the transaction's own included (no test transaction around
+# it): the log's savepoint is the only one, and a log without symptoms opens none for them.
+NEW_LOG_ROUND_TRIPS = [
+    "SELECT",  # the user with their profile (authentication)
+    "BEGIN",
+    "SELECT",  # a log stored under this client_id?
+    "SELECT",  # the version with its items
+    "SAVEPOINT",  # the log's own: a lost race for the client_id rolls back to here
+    "INSERT",  # the log
+    "INSERT",  # its results
+    "INSERT",  # the decline check
+    "RELEASE",
+    "INSERT",  # the audit event
+    "COMMIT",
+]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_new_log_with_pain_scores_takes_eleven_round_trips(world, programme, client_for):
+    patient = client_for(world.patient.user)
+    body = session_body(programme, effort_value=15, pain_before=2, pain_after=3)
+
+    with CaptureQueriesContext(connection) as captured:
+        response = patient.post(SESSIONS, body, format="json")
+
+    assert response.status_code == 201, response.json()
+    kinds = [q["sql"].split()[0] for q in captured.captured_queries]
+    assert kinds == NEW_LOG_ROUND_TRIPS, [q["sql"][:80] for q in captured.captured_queries]

@@ -82,10 +82,11 @@ def _submit(request: Request, payload: Any) -> Submitted:
     if data.is_valid():
         try:
             patient = patient_for_write(viewer, data.validated_data.get("patient"))
-            with transaction.atomic():  # a refused log leaves nothing half-saved
-                recorded = sessions.session_log_record(
-                    by=viewer, patient=patient, data=data.validated_data
-                )
+            # No savepoint of its own: the service refuses a log before writing anything, and
+            # writes it in a savepoint of its own (a refused log leaves nothing half-saved).
+            recorded = sessions.session_log_record(
+                by=viewer, patient=patient, data=data.validated_data
+            )
         except DomainError as error:
             refused = Submitted(
                 "invalid",
