@@ -29,13 +29,19 @@ CONNECTIONS = 8  # "8 concurrent clients"
 # Candidates for config/gunicorn.py, each run on the same data and cores one after the other
 # (docs/benchmarks.md, "Worker model"); "production" is config/gunicorn.py as committed.
 WSGI, ASGI = "config.wsgi:application", "config.asgi:application"
-WORKER_MODELS: dict[str, tuple[str, list[str]]] = {
-    "production": (WSGI, []),
-    "sync 2": (WSGI, ["--worker-class=sync", "--workers=2", "--threads=1"]),
-    "sync 5": (WSGI, ["--worker-class=sync", "--workers=5", "--threads=1"]),
-    "gthread 3x4": (WSGI, ["--worker-class=gthread", "--workers=3", "--threads=4"]),
-    "gthread 2x2": (WSGI, ["--worker-class=gthread", "--workers=2", "--threads=2"]),
-    "uvicorn 2": (ASGI, ["--worker-class=uvicorn_worker.UvicornWorker", "--workers=2"]),
+WORKER_MODELS: dict[str, tuple[str, list[str], dict[str, str]]] = {
+    "production": (WSGI, [], {}),
+    "sync 2": (WSGI, ["--worker-class=sync", "--workers=2", "--threads=1"], {}),
+    "sync 5": (WSGI, ["--worker-class=sync", "--workers=5", "--threads=1"], {}),
+    "gthread 3x4": (WSGI, ["--worker-class=gthread", "--workers=3", "--threads=4"], {}),
+    "gthread 2x2": (WSGI, ["--worker-class=gthread", "--workers=2", "--threads=2"], {}),
+    # Django under ASGI must not keep connections (its docs): with CONN_MAX_AGE 60 every
+    # request's thread kept one open and PostgreSQL ran out ("too many clients").
+    "uvicorn 2": (
+        ASGI,
+        ["--worker-class=uvicorn_worker.UvicornWorker", "--workers=2"],
+        {"DATABASE_CONN_MAX_AGE": "0"},
+    ),
 }
 
 
@@ -122,9 +128,10 @@ def compare_worker_models(
 ) -> dict[str, dict[str, Any]]:
     """Session POST and programme GET under each candidate worker model."""
     results: dict[str, dict[str, Any]] = {}
-    for index, (name, (app, options)) in enumerate(WORKER_MODELS.items(), start=1):
+    for index, (name, (app, options, env)) in enumerate(WORKER_MODELS.items(), start=1):
         log = RESULTS / f"gunicorn-{name.replace(' ', '-')}.log"
-        server = start_gunicorn(port=PORT, env=sh_env(HTTP_DB), log=log, options=options, app=app)
+        server_env = {**sh_env(HTTP_DB), **env}
+        server = start_gunicorn(port=PORT, env=server_env, log=log, options=options, app=app)
         try:
             fresh_ids = {**post_env, "RUN_ID": str(int(post_env["RUN_ID"]) + index)}
             results[name] = {
@@ -348,19 +355,19 @@ def print_worker_models(models: dict[str, dict[str, Any]]) -> None:
 
 def print_table(report: dict[str, Any]) -> None:
     print(f"\nPhysioTrack bench ({report['mode']}) on {report['machine']['cpus']} CPUs")
-    print(f"{'scenario':<22}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
+    print(f"{'scenario':<30}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
     for name, result in report["scenarios"].items():
         if "rps" in result:
             print(
-                f"{name:<22}{result['rps']:>10}{result['p50_ms']:>10}{result['p99_ms']:>10}"
+                f"{name:<30}{result['rps']:>10}{result['p50_ms']:>10}{result['p99_ms']:>10}"
                 f"{result['errors']:>8}"
             )
         else:
-            print(f"{name:<22} {json.dumps(result)}")
+            print(f"{name:<30} {json.dumps(result)}")
     print()
     for check in report["targets"]:
         print(
-            f"{check['result']:<5} {check['target']:<48} {check['value']:>10} "
+            f"{check['result']:<5} {check['target']:<58} {check['value']:>10} "
             f"(limit {check['limit']})"
         )
 

@@ -282,6 +282,7 @@ def emergency(patients: int) -> dict[str, Any]:
     )
     posted: dict[int, float] = {}
     backlog: list[int] = []  # bulk and jobs tasks waiting at each red flag
+    during_job = 0  # red flags posted while the job's run held its lock
     broker = _broker()
     try:
         for process in (*workers, app):
@@ -295,6 +296,7 @@ def emergency(patients: int) -> dict[str, Any]:
             tick = time.time()
             body = _red_flag_body(version_id)
             backlog.append(int(broker.llen("bulk")) + int(broker.llen("jobs")))
+            during_job += running()
             posted[patient_id] = time.time()
             status = _post(app.base, token, body)
             if status != 201:
@@ -319,8 +321,8 @@ def emergency(patients: int) -> dict[str, Any]:
             return len(received) >= len(posted)
 
         wait_until(all_received, 300, 0.5, "every emergency push")
-        wait_until(ended, 3600, 1, "the weekly job")
-        job_seconds = time.time() - job_started
+        wait_until(ended, 3600, 0.5, "the weekly job")
+        job_seconds = time.time() - job_started  # at least the minute of posts
     finally:
         for process in (app, *workers):
             process.stop()
@@ -331,6 +333,7 @@ def emergency(patients: int) -> dict[str, Any]:
         "latency_p50_s": round(statistics.median(latencies), 3),
         "latency_p99_s": round(latencies[min(len(latencies) - 1, round(0.99 * len(latencies)))], 3),
         "latency_max_s": round(latencies[-1], 3),
+        "posted_while_the_job_ran": during_job,
         "job_running_at_last_post": job_running_at_last_post,
         "queued_bulk_and_job_tasks_at_posts_max": max(backlog),
         "queued_bulk_and_job_tasks_at_posts_median": statistics.median(backlog),
