@@ -123,6 +123,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = int(
         os.environ.get("DATABASE_CONNECT_TIMEOUT", "5")
     )
+    # Behind PgBouncer in transaction mode a server-side cursor (what QuerySet.iterator()
+    # opens outside a transaction) outlives the transaction that PgBouncer pins to one server
+    # connection, and the next fetch fails. The periodic jobs page by key instead
+    # (backend/core/fanout.py), so their memory stays bounded either way.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool(
+        "DATABASE_DISABLE_SERVER_SIDE_CURSORS"
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The dev stack runs web, worker and beat on one SQLite file: WAL and IMMEDIATE
     # transactions keep them from failing with "database is locked".

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -49,6 +50,29 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if REQUIRE_SERVICES:
         pytest.fail(f"PHYSIOTRACK_REQUIRE_SERVICES=1 but this test {reason}")
     pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """pytest-django's, and before it drops the test database, every other session of that
+    database is ended: behind PgBouncer in transaction mode (CI) the pool keeps idle server
+    connections to it open, and DROP DATABASE refuses while any is (what PostgreSQL's
+    `DROP DATABASE ... WITH (FORCE)` does, which Django does not use)."""
+    yield
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        for connection in connections.all(initialized_only=True):
+            if connection.vendor != "postgresql":
+                continue
+            name = connection.settings_dict["NAME"]
+            connection.close()  # no transaction of ours holds a server connection
+            with connection._nodb_cursor() as cursor:  # the "postgres" database
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = %s AND pid <> pg_backend_pid()",
+                    [name],
+                )
 
 
 @pytest.fixture(autouse=True)

@@ -172,11 +172,7 @@ def sweep_decline_checks() -> int:
 @shared_task(name="alerts.kidney_overdue", acks_late=True, reject_on_worker_lost=True)
 def kidney_overdue() -> int:
     """Daily: eGFR results overdue against each patient's monitoring interval (KID-3)."""
-    from backend.alerts.models import RuleOverride
-
-    ids = list(RuleOverride.objects.filter(rule_id="KID-3").values_list("patient_id", flat=True))
-    findings = decline.kidney_overdue_findings(patient_ids=ids, now=timezone.now())
-    return len(alerting.alerts_raise(findings))
+    return decline.kidney_overdue_run(now=timezone.now())
 
 
 @shared_task(

@@ -26,11 +26,14 @@ import logging
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from django.core.cache import cache
 from django.db.models import Model, QuerySet
 
 logger = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=Model)
 
 
 @dataclass(frozen=True)
@@ -70,19 +73,35 @@ def run_begin(job: str, *, timeout: int) -> Run | None:
     return Run(job, token, timeout)
 
 
+def keyset_batches(queryset: QuerySet[M], size: int) -> Iterator[list[M]]:
+    """The rows of `queryset` by ascending primary key, `size` at a time. Each page is one
+    query (`pk > last`, `LIMIT size`; no OFFSET, so as fast on the last page), read whole
+    before the next: memory holds one page however large the table, and no cursor outlives
+    its query. `iterator()` would not do: outside a transaction it opens a server-side cursor,
+    which PgBouncer in transaction mode breaks, and with DISABLE_SERVER_SIDE_CURSORS it reads
+    the whole result at once."""
+    return _keyset(queryset, size, lambda row: row.pk)
+
+
 def keyset_pages(queryset: QuerySet[Model], size: int) -> Iterator[list[int]]:
-    """The primary keys of `queryset`, ascending, `size` at a time; each page one query that
-    starts after the last key of the one before (no OFFSET: as fast on the last page)."""
-    last: int | None = None
+    """The primary keys of `queryset`, ascending, `size` at a time (as `keyset_batches`)."""
+    return _keyset(queryset.values_list("pk", flat=True), size, lambda pk: pk)
+
+
+def _keyset(queryset: QuerySet[Any], size: int, key: Callable[[Any], Any]) -> Iterator[list[Any]]:
+    if size < 1:
+        raise ValueError(f"page size must be at least 1, not {size}")
+    last: Any = None
     while True:
         page = queryset.order_by("pk")
         if last is not None:
             page = page.filter(pk__gt=last)
-        ids = list(page.values_list("pk", flat=True)[:size])
-        if not ids:
+        rows = list(page[:size])
+        if rows:
+            yield rows
+        if len(rows) < size:  # a short page is the last: no query for an empty one
             return
-        yield ids
-        last = ids[-1]
+        last = key(rows[-1])
 
 
 def fan_out(run: Run, pages: Iterator[list[int]], publish: Callable[[list[int]], bool]) -> bool:

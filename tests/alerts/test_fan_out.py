@@ -12,11 +12,12 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.db import OperationalError
+from django.db import OperationalError, connection
+from django.test.utils import CaptureQueriesContext
 
 from backend.alerts import tasks
-from backend.alerts.models import JobCheckpoint, Reminder, WeeklyAdherence
-from backend.alerts.services import adherence, reminders
+from backend.alerts.models import JobCheckpoint, Reminder, RuleOverride, WeeklyAdherence
+from backend.alerts.services import adherence, decline, reminders
 from backend.core import fanout
 from tests.alerts.test_reminders import EVERY_DAY, WEDNESDAY, _enrol, _utc
 from tests.factories import PatientProfileFactory
@@ -251,3 +252,97 @@ def test_a_reminders_chunk_that_fails_for_good_keeps_the_checkpoint_so_nobody_is
         p.pk: 1 for p in patients
     }
     assert JobCheckpoint.objects.get(name=reminders.CHECKPOINT).completed_until == five_later
+
+
+# --- Every job in bounded pages, never one long cursor ----------------------------------------
+# Behind PgBouncer in transaction mode (DATABASE_DISABLE_SERVER_SIDE_CURSORS=1) iterator() would
+# read a whole table in one go: the jobs read a page (`pk > last LIMIT n`) at a time instead.
+
+
+def _page_reads(queries: CaptureQueriesContext, table: str) -> list[str]:
+    """The reads of `table` in key order: the pages."""
+    return [
+        q["sql"]
+        for q in queries.captured_queries
+        if f'FROM "{table}"' in q["sql"] and f'ORDER BY "{table}"."id" ASC' in q["sql"]
+    ]
+
+
+def test_the_weekly_job_over_more_patients_than_a_page_reads_each_once_a_page_at_a_time(
+    db, monkeypatch
+):
+    # Given 7 patients and pages of 3
+    ids = sorted(_patients(7))
+    batches: list[list[int]] = []
+    real = adherence._weeks_due
+
+    def spy(batch: list[Any], *args: Any) -> Any:
+        batches.append([p.pk for p in batch])
+        return real(batch, *args)
+
+    monkeypatch.setattr(adherence, "_weeks_due", spy)
+
+    # When the whole job runs in one process (the evaluate_adherence command)
+    with (
+        time_machine.travel(AFTER_W48, tick=False),
+        CaptureQueriesContext(connection) as queries,
+    ):
+        result = adherence.adherence_evaluate(now=AFTER_W48, batch_size=3)
+
+    # Then every patient is evaluated once, in pages of at most 3
+    assert batches == [ids[0:3], ids[3:6], ids[6:]]
+    assert result.evaluated == 7
+    # and no read of the patients can return more than a page
+    pages = _page_reads(queries, "accounts_patientprofile")
+    assert len(pages) == 3, pages  # the short last page ends it: no query for an empty one
+    assert all("LIMIT 3" in sql for sql in pages), pages
+
+
+def test_the_kidney_job_reads_its_patients_a_page_at_a_time_each_once(db, monkeypatch):
+    ids = sorted(_patients(5))
+    RuleOverride.objects.bulk_create(
+        RuleOverride(patient_id=pid, rule_id="KID-3", parameters={"interval_days": 90})
+        for pid in ids
+    )
+    pages: list[list[int]] = []
+
+    def findings(*, patient_ids: list[int], now: datetime) -> list[Any]:
+        pages.append(patient_ids)
+        return []
+
+    monkeypatch.setattr(decline, "kidney_overdue_findings", findings)
+
+    with CaptureQueriesContext(connection) as queries:
+        decline.kidney_overdue_run(now=AFTER_W48, page_size=2)
+
+    assert pages == [ids[0:2], ids[2:4], ids[4:]]
+    reads = _page_reads(queries, "alerts_ruleoverride")
+    assert len(reads) == 3, reads
+    assert all("LIMIT 2" in sql for sql in reads), reads
+
+
+def test_the_reminders_command_sends_a_page_of_patients_at_a_time_each_once(
+    world, library, monkeypatch
+):
+    patients = [_enrol(world, library, weekdays=EVERY_DAY)[0] for _ in range(5)]
+    monkeypatch.setattr(reminders, "PAGE_SIZE", 2)
+    pages: list[list[int]] = []
+    real = reminders._send_due
+
+    def spy(at: datetime, window: Any, failed: set[int], patient_ids: Any = None) -> int:
+        pages.append(patient_ids)
+        return real(at, window, failed, patient_ids)
+
+    monkeypatch.setattr(reminders, "_send_due", spy)
+
+    with time_machine.travel(WEDNESDAY_EVENING, tick=False):
+        run = reminders.reminders_run(at=WEDNESDAY_EVENING)
+
+    paged = [pid for page in pages for pid in page]
+    assert all(len(page) <= 2 for page in pages)
+    assert len(paged) == len(set(paged)) >= 5
+    assert set(paged) == set(reminders._eligible().values_list("pk", flat=True))
+    assert run.sent == 5
+    assert Counter(Reminder.objects.values_list("patient_id", flat=True)) == {
+        p.pk: 1 for p in patients
+    }

@@ -201,3 +201,20 @@ def test_cors_origins_come_from_the_environment_and_default_to_none():
 
     assert default[-1] == "[]"
     assert configured[-1] == "['https://clinic.example', 'https://app.example']"
+
+
+def test_server_side_cursors_are_disabled_for_a_transaction_pooler():
+    # Given a PostgreSQL URL (nothing connects: the settings are only read)
+    code = (
+        "from django.conf import settings; "
+        "print(settings.DATABASES['default']['DISABLE_SERVER_SIDE_CURSORS'])"
+    )
+    url = {"DATABASE_URL": "postgres://app@pgbouncer.internal:6432/physiotrack"}
+
+    # When DATABASE_DISABLE_SERVER_SIDE_CURSORS is set, or not
+    pooled = _shell(code, **url, DATABASE_DISABLE_SERVER_SIDE_CURSORS="1")
+    direct = _shell(code, **url)
+
+    # Then Django opens no server-side cursor behind PgBouncer, and does by default
+    assert pooled[-1] == "True"
+    assert direct[-1] == "False"

@@ -65,15 +65,18 @@ def processes(request: pytest.FixtureRequest) -> Iterator[list[Managed]]:
 
 
 def _wait_for_their_database_sessions_to_end() -> None:
-    """PostgreSQL ends a killed process's sessions a moment later; until then the test
-    database cannot be flushed or dropped."""
+    """PostgreSQL ends a killed process's sessions a moment later; until then a transaction
+    it left open holds its locks and the test database cannot be flushed. Idle sessions hold
+    none: behind PgBouncer (CI) the pool keeps idle server connections open between tests,
+    and the suite ends them itself before dropping the database (tests/conftest.py)."""
     from django.db import connection
 
     def others() -> int:
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                "AND backend_type = 'client backend' AND state <> 'idle'"
             )
             return int(cursor.fetchone()[0])
 

@@ -6,7 +6,7 @@ of queries per batch whatever it holds. Results are stored per patient and week.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -286,17 +286,6 @@ def _evaluate_batch(
     return BatchResult(evaluated=len(rows), alerts=len(alerts))
 
 
-def _batches(patients: Iterator[PatientProfile], batch_size: int) -> Iterator[list[PatientProfile]]:
-    batch: list[PatientProfile] = []
-    for patient in patients:
-        batch.append(patient)
-        if len(batch) == batch_size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def _weeks_due(
     batch: list[PatientProfile], now: datetime, week_start: date | None, failed: set[int]
 ) -> list[dict[int, date]]:
@@ -347,7 +336,7 @@ def adherence_evaluate(
     total = BatchResult(0, 0)
     failed: set[int] = set()
     size = batch_size or BATCH_SIZE
-    for batch in _batches(patients.iterator(chunk_size=size), size):
+    for batch in fanout.keyset_batches(patients, size):  # bounded memory, no long cursor
         for week_of in _weeks_due(batch, now, week_start, failed):
             done = set(
                 WeeklyAdherence.objects.filter(

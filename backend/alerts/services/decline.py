@@ -19,10 +19,11 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 
 from backend.accounts.models import PatientProfile
-from backend.alerts.models import Alert, DeclineCheck
+from backend.alerts.models import Alert, DeclineCheck, RuleOverride
 from backend.alerts.rules import Params, overrides_for, params
 from backend.alerts.services.alerting import Audience, Finding, alerts_raise
 from backend.alerts.services.isolation import isolate_failures
+from backend.core import fanout
 from backend.core.enqueue import enqueue_on_commit
 from backend.exercise.measures import Measure, Setting
 from backend.exercise.models import Assessment
@@ -515,6 +516,20 @@ def decline_checks_sweep(*, now: datetime, batch_size: int = 500) -> SweepResult
         run = decline_checks_run(patient_ids=waiting[start : start + batch_size], now=now)
         failed += len(run.failed_patients)
     return SweepResult(checked=len(waiting), failed_patients=failed)
+
+
+KIDNEY_PAGE = 500  # patients with a KID-3 interval per page of the daily job
+
+
+def kidney_overdue_run(*, now: datetime, page_size: int = KIDNEY_PAGE) -> int:
+    """The daily KID-3 job: every patient with a monitoring interval, a bounded page at a
+    time (one override per patient and rule, so each patient once); the alerts it raised."""
+    overrides = RuleOverride.objects.filter(rule_id="KID-3").only("pk", "patient_id")
+    raised = 0
+    for page in fanout.keyset_batches(overrides, page_size):
+        findings = kidney_overdue_findings(patient_ids=[o.patient_id for o in page], now=now)
+        raised += len(alerts_raise(findings))
+    return raised
 
 
 def kidney_overdue_findings(*, patient_ids: list[int], now: datetime) -> list[Finding]:

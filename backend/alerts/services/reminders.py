@@ -217,7 +217,11 @@ def reminders_run(*, at: datetime) -> ReminderRun:
     that are not a list) is logged and skipped; everyone else is reminded all the same."""
     failed: set[int] = set()
     with transaction.atomic():
-        sent = _send_due(at, at - _since(at), failed)
+        window = at - _since(at)
+        sent = sum(  # a bounded page of patients at a time, as the chunks of the fan-out
+            _send_due(at, window, failed, ids)
+            for ids in fanout.keyset_pages(_eligible(), PAGE_SIZE)
+        )
         checkpoint_advance(at)
     return ReminderRun(sent=sent, failed_patients=len(failed))
 
