@@ -175,8 +175,12 @@ def _expire_one(partition: Partition, *, by: User, at: datetime) -> Expired | No
         cursor.execute(f"LOCK TABLE {partition.name} IN SHARE MODE")
         cursor.execute(f"SELECT count(*) FROM {partition.name}")  # noqa: S608  # our names
         rows = int(cursor.fetchone()[0])
+        # A table with deferred foreign-key checks still pending (events inserted earlier in
+        # the same transaction) cannot be dropped: run them now, as Django's own check does.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(f"ALTER TABLE {TABLE} DETACH PARTITION {partition.name}")
         cursor.execute(f"DROP TABLE {partition.name}")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         AccessEvent.objects.create(
             occurred_at=at,
             actor=by,
@@ -200,10 +204,10 @@ def partitions_expire(
     *, now: datetime, before: date | None, by: User, dry_run: bool = False
 ) -> list[Expired]:
     """Drops every monthly partition older than the cutoff (`expiry_cutoff`), each with an
-    audit event of `by` (action delete, resource audit_partition, the month and its row count
-    in `changes`), an active platform superuser. Nothing when retention is to keep all; safe
-to repeat. `dry_run` counts the
-    rows of the months that would go and drops nothing."""
+        audit event of `by` (action delete, resource audit_partition, the month and its row count
+        in `changes`), an active platform superuser. Nothing when retention is to keep all; safe
+    to repeat. `dry_run` counts the
+        rows of the months that would go and drops nothing."""
     if not (by.is_active and by.is_superuser):
         raise PartitionError("Only an active platform superuser may expire audit months.")
     cutoff = expiry_cutoff(now=now, before=before)
