@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -57,6 +57,9 @@ class Expired:
 
 
 def month_start(moment: datetime | date) -> date:
+    """The first day of the month, in UTC for a datetime (the partitions' bounds are UTC)."""
+    if isinstance(moment, datetime):
+        moment = moment.astimezone(UTC)
     return date(moment.year, moment.month, 1)
 
 

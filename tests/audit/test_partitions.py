@@ -6,6 +6,7 @@ SQLite keeps a plain table: the upkeep and the expiry say so and do nothing."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -19,7 +20,9 @@ from backend.audit.partitions import (
     DEFAULT_PARTITION,
     PartitionError,
     is_partitioned,
+    month_start,
     monthly_partitions,
+    partition_name,
     partitions_create_ahead,
     partitions_expire,
 )
@@ -107,6 +110,13 @@ def test_the_default_partition_catches_a_month_without_one(world):
 
     assert _partition_of(unplanned) == DEFAULT_PARTITION
     assert AccessEvent.objects.get(pk=unplanned.pk).occurred_at.year == 2031
+
+
+def test_months_are_utc_months_whatever_the_clocks_zone():
+    new_york_evening = datetime(2026, 11, 30, 23, 30, tzinfo=ZoneInfo("America/New_York"))
+
+    assert month_start(new_york_evening) == date(2026, 12, 1)  # 04:30 UTC on 1 December
+    assert partition_name(month_start(new_york_evening)) == "audit_accessevent_p2026_12"
 
 
 # --- Upkeep ------------------------------------------------------------------------------------
