@@ -349,18 +349,28 @@ CELERY_TASK_ROUTES = {
     "alerts.kidney_overdue": {"queue": "jobs"},
     "accounts.purge_expired_credentials": {"queue": "jobs"},
     "alerts.purge_expired_records": {"queue": "jobs"},
+    "audit.create_partitions": {"queue": "jobs"},
 }
 
 # --- Retention (backend/alerts/services/retention.py, the daily alerts.purge_expired_records) --
 # Read or unread notifications (with their deliveries) older than this go, except those about
 # an alert that is not resolved; finished deliveries go sooner; sent reminders after a season.
-# The clinical record (alerts, logs, assessments, adherence) and the audit trail never go.
+# The clinical record (alerts, logs, assessments, adherence) and the audit trail never go here
+# (the audit trail goes only a whole month at a time, below).
 RETENTION_NOTIFICATIONS_DAYS = int(os.environ.get("RETENTION_NOTIFICATIONS_DAYS", "365"))
 RETENTION_DELIVERIES_DAYS = int(os.environ.get("RETENTION_DELIVERIES_DAYS", "90"))
 RETENTION_REMINDERS_DAYS = int(os.environ.get("RETENTION_REMINDERS_DAYS", "90"))
 RETENTION_BATCH_SIZE = int(os.environ.get("RETENTION_BATCH_SIZE", "5000"))  # ids per DELETE
 # A run stops after this long (the next run goes on); below the task's soft time limit.
 RETENTION_TIME_BUDGET_SECONDS = int(os.environ.get("RETENTION_TIME_BUDGET_SECONDS", "240"))
+# The audit trail (backend/audit/partitions.py): monthly partitions on PostgreSQL, created this
+# many months ahead by the daily audit.create_partitions. Months older than
+# AUDIT_RETENTION_MONTHS may be dropped whole by `manage.py audit_expire_partitions` (recorded
+# in the trail); unset, the default, keeps the trail forever.
+AUDIT_PARTITIONS_AHEAD_MONTHS = int(os.environ.get("AUDIT_PARTITIONS_AHEAD_MONTHS", "3"))
+AUDIT_RETENTION_MONTHS = (
+    int(os.environ["AUDIT_RETENTION_MONTHS"]) if os.environ.get("AUDIT_RETENTION_MONTHS") else None
+)
 
 # --- Alerts and notifications ----------------------------------------------------------------
 ALERT_ESCALATE_EMERGENCY_MINUTES = int(os.environ.get("ALERT_ESCALATE_EMERGENCY_MINUTES", "30"))

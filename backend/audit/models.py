@@ -48,6 +48,10 @@ class Resource(models.TextChoices):
     REPLAYED_ANSWER = "replayed_answer", "Replayed idempotent answer (id: the stored key's)"
     ORGANISATION = "organisation", "Organisation"
     ADMIN_RECORD = "admin_record", "Other record changed in the admin (changes: its model)"
+    AUDIT_PARTITION = (
+        "audit_partition",
+        "A month of the audit trail dropped past retention (changes: the month, its rows)",
+    )
 
 
 class AppendOnlyError(Exception):

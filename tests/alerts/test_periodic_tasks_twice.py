@@ -53,6 +53,7 @@ def test_the_beat_schedule_holds_every_periodic_task():
         "alerts.kidney_overdue",
         "accounts.purge_expired_credentials",
         "alerts.purge_expired_records",
+        "audit.create_partitions",
     }
 
 
