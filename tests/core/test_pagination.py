@@ -69,12 +69,15 @@ def test_a_list_longer_than_the_bound_counts_the_bound_and_pages_to_its_end(worl
     # Then every page says the bound, and the pages hold every row once, in order
     assert {page["count"] for page in pages} == {COUNT_BOUND}
     assert rows == ids
-    assert len(pages) == 6 and len(pages[-1]["results"]) == 50
-    assert pages[-1]["next"] is None and pages[-1]["previous"].endswith("page=5&page_size=200")
+    assert len(pages) == 6
+    assert len(pages[-1]["results"]) == 50
+    assert pages[-1]["next"] is None
+    assert pages[-1]["previous"].endswith("page=5&page_size=200")
     # and a page past the end, or the unknown last one, is not found
     assert client.get(INBOX, {"page_size": 200, "page": 7}).status_code == 404
     last = client.get(INBOX, {"page_size": 200, "page": "last"})
-    assert last.status_code == 404 and "follow `next`" in last.json()["detail"]
+    assert last.status_code == 404
+    assert "follow `next`" in last.json()["detail"]
 
 
 def test_a_list_of_exactly_the_bound_is_counted_exactly(world, client_for):
@@ -83,7 +86,8 @@ def test_a_list_of_exactly_the_bound_is_counted_exactly(world, client_for):
 
     rows, pages = _walk(client, f"{INBOX}?page_size=200")
 
-    assert rows == ids and [p["count"] for p in pages] == [COUNT_BOUND] * 5
+    assert rows == ids
+    assert [p["count"] for p in pages] == [COUNT_BOUND] * 5
     assert pages[-1]["next"] is None
     last = client.get(INBOX, {"page_size": 200, "page": "last"}).json()
     assert [row["id"] for row in last["results"]] == ids[800:]
@@ -97,9 +101,11 @@ def test_a_short_list_counts_and_pages_as_before(world, client_for):
     first = client.get(INBOX, {"page_size": 20}).json()
     last = client.get(INBOX, {"page_size": 20, "page": "last"}).json()
 
-    assert first["count"] == 30 and first["previous"] is None
+    assert first["count"] == 30
+    assert first["previous"] is None
     assert first["next"].endswith("page=2&page_size=20")
-    assert [row["id"] for row in last["results"]] == ids[20:] and last["next"] is None
+    assert [row["id"] for row in last["results"]] == ids[20:]
+    assert last["next"] is None
     assert client.get(INBOX, {"page_size": 20, "page": 3}).status_code == 404
     assert client.get(INBOX, {"page": 0}).status_code == 404
     assert client.get(INBOX, {"page": "x"}).status_code == 404

@@ -9,16 +9,13 @@
 # (atomic = False), so that inserts are not blocked while a large table is indexed. It is not
 # used here: it fails on SQLite, which the test suite and `make run` use.
 
-from django.conf import settings
 from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0005_seats_and_links_end_with_a_date'),
         ('alerts', '0008_purge_expired_records_task'),
-        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
