@@ -105,7 +105,7 @@ bench bench-quick bench-workers: $(STAMP)
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk) \
 		|| (echo "install wrk (apt-get install wrk)"; exit 1)
 	$(BIN)/python -m bench.run $(if $(filter bench-quick,$@),--quick,) \
-		$(if $(filter bench-workers,$@),--worker-models,)
+		$(if $(filter bench-workers,$@),--only worker_models,)
 
 ## chaos: the mobile scenario while workers are killed and Redis restarted, then proof that
 ## nothing was lost or duplicated (about 4 minutes; not in CI). CHAOS_ARGS="--minutes 10" etc.

@@ -62,6 +62,7 @@ def http_fixture() -> dict[str, Any]:
         ]
     )
     version = programme.current_version
+    assert version is not None  # noqa: S101  # an activated programme has one
     started = timezone.now() - timedelta(hours=1)
     session_body = {
         "client_id": "__CLIENT_ID__",
@@ -87,15 +88,13 @@ def http_fixture() -> dict[str, Any]:
         ],
     }
     client = Client(HTTP_HOST="127.0.0.1")
-    patient_header = {
-        "HTTP_AUTHORIZATION": f"Bearer {RefreshToken.for_user(patient.user).access_token}"
-    }
-    physio_header = {"HTTP_AUTHORIZATION": f"Bearer {RefreshToken.for_user(physio).access_token}"}
-    current = client.get("/api/v1/programmes/current/", **patient_header)
+    patient_header = {"Authorization": f"Bearer {RefreshToken.for_user(patient.user).access_token}"}
+    physio_header = {"Authorization": f"Bearer {RefreshToken.for_user(physio).access_token}"}
+    current = client.get("/api/v1/programmes/current/", headers=patient_header)
     queries = {}
     for name, url in (("patients", "/api/v1/patients/"), ("alerts", "/api/v1/alerts/")):
         with CaptureQueriesContext(connection) as captured:
-            client.get(url, **physio_header)
+            client.get(url, headers=physio_header)
         queries[name] = len(captured)
     return {
         "patient_user": patient.user,

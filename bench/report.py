@@ -19,6 +19,8 @@ HTTP = {
     "programme_304": "3. programme 304",
     "patients_list": "4. `GET /patients/`",
     "alerts_list": "4. `GET /alerts/`",
+    "session_list_200": "7. a patient's `GET /sessions/?page_size=20`, 200 logs",
+    "session_list_10000": "7. a patient's `GET /sessions/?page_size=20`, 10,000 logs",
 }
 
 
@@ -26,16 +28,18 @@ def markdown(report: dict[str, Any]) -> str:
     scenarios = report["scenarios"]
     lines = ["| scenario | req/s | p50 ms | p99 ms | errors |", "|---|---:|---:|---:|---:|"]
     for key, label in HTTP.items():
+        if key not in scenarios:  # a run of some scenarios only (bench.run --only)
+            continue
         row = scenarios[key]
         if "queries" in row:
             label = f"{label}, {row['queries']} queries"
         lines.append(
             f"| {label} | {row['rps']} | {row['p50_ms']} | {row['p99_ms']} | {row['errors']} |"
         )
-    lines += ["", "| job | seconds | queries | peak RSS |", "|---|---:|---:|---:|"]
-    for key, row in scenarios.items():
-        if key in HTTP:
-            continue
+    jobs = {key: row for key, row in scenarios.items() if key not in HTTP}
+    if jobs:
+        lines += ["", "| job | seconds | queries | peak RSS |", "|---|---:|---:|---:|"]
+    for key, row in jobs.items():
         name, size = key.rsplit("_", 1)
         alerts = row.get("alerts", 0)
         label = {

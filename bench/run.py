@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 LUA = ROOT / "bench" / "lua"
 SERVER = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
-HTTP_DB = "physiotrack_bench_http"
+HTTP_DB = os.environ.get("BENCH_HTTP_DB", "physiotrack_bench_http")
 PORT = int(os.environ.get("BENCH_PORT", "8765"))
 BASE = f"http://127.0.0.1:{PORT}"
 CONNECTIONS = 8  # "8 concurrent clients"
@@ -80,8 +80,12 @@ def prepare_http_data() -> dict[str, Any]:
         )
         cursor.execute("TRUNCATE bench_baseline_row")
     from bench.fixtures import http_fixture
+    from bench.history import history_fixture
 
     fixture = http_fixture()
+    _, history = history_fixture(fixture["physio_user"].organisation_id)
+    for rows, patient in history.items():
+        fixture[f"history_{rows}_token"] = str(RefreshToken.for_user(patient.user).access_token)
     fixture["patient_token"] = str(RefreshToken.for_user(fixture.pop("patient_user")).access_token)
     fixture["physio_token"] = str(RefreshToken.for_user(fixture.pop("physio_user")).access_token)
     return fixture
@@ -155,7 +159,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="smaller, under 3 minutes")
     parser.add_argument(
-        "--worker-models", action="store_true", help="only the worker-model comparison"
+        "--only",
+        choices=["session_history", "worker_models"],
+        help="run one group of scenarios (and the targets they measure), not the whole bench",
     )
     args = parser.parse_args()
     seconds = 8 if args.quick else 30
@@ -165,175 +171,266 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     fixture = prepare_http_data()
     (RESULTS / "programme_document.json").write_bytes(fixture.pop("programme_document"))
-    post_env = {
-        "BODY_TEMPLATE": json.dumps(fixture["session_body"]),
-        "TOKEN": fixture["patient_token"],
-        "RUN_ID": str(int(time.time()) % 2**31),
-    }
-    model_seconds = max(5, seconds // 3)
-    if args.worker_models:
-        models = compare_worker_models(post_env, fixture["patient_token"], model_seconds)
-        (RESULTS / "worker_models.json").write_text(json.dumps(models, indent=2))
-        print_worker_models(models)
-        return
-    server = start_gunicorn(port=PORT, env=sh_env(HTTP_DB), log=RESULTS / "gunicorn.log")
     scenarios: dict[str, Any] = {}
-    try:
-        scenarios["baseline_insert"] = wrk(
-            f"{BASE}/bench/baseline/insert/", "post_session.lua", seconds, {**post_env, "TOKEN": ""}
-        )
-        scenarios["session_post"] = wrk(
-            f"{BASE}/api/v1/sessions/", "post_session.lua", seconds, post_env
-        )
-        scenarios["session_replay"] = wrk(
-            f"{BASE}/api/v1/sessions/", "post_session.lua", seconds, {**post_env, "REPLAY": "1"}
-        )
-        scenarios["baseline_document"] = wrk(
-            f"{BASE}/bench/baseline/document/", "get.lua", seconds, {}
-        )
-        patient = {"TOKEN": fixture["patient_token"]}
-        scenarios["programme_get"] = wrk(
-            f"{BASE}/api/v1/programmes/current/", "get.lua", seconds, patient
-        )
-        scenarios["programme_304"] = wrk(
-            f"{BASE}/api/v1/programmes/current/",
-            "get.lua",
-            seconds,
-            {**patient, "ETAG": fixture["etag"]},
-        )
-        physio = {"TOKEN": fixture["physio_token"]}
-        scenarios["patients_list"] = wrk(f"{BASE}/api/v1/patients/", "get.lua", seconds, physio)
-        scenarios["alerts_list"] = wrk(f"{BASE}/api/v1/alerts/", "get.lua", seconds, physio)
-        scenarios["patients_list"]["queries"] = fixture["queries"]["patients"]
-        scenarios["alerts_list"]["queries"] = fixture["queries"]["alerts"]
-    finally:
-        stop_gunicorn(server)
-    models = compare_worker_models(post_env, fixture["patient_token"], model_seconds)
-    for name, pair in models.items():
-        for endpoint, result in pair.items():
-            scenarios[f"{endpoint} [{name}]"] = result
-    fastest_post = max(pair["session_post"]["rps"] for pair in models.values())
-    for size in sizes:
-        job("generate", size)
-        scenarios[f"adherence_{size}"] = job("adherence", size)
-        scenarios[f"adherence_sql_{size}"] = job("sql-baseline", size)
-    big = sizes[-1]
-    scenarios[f"reminders_{big}"] = job("reminders", big)
-    scenarios[f"scale_out_{big}"] = job("scale-out", big, "bench.scale")
-    scenarios[f"emergency_{big}"] = job("emergency", big, "bench.scale")
-    due = 100_000 if args.quick else 1_000_000
-    scenarios[f"reminders_fanout_{due}"] = job("reminders", due, "bench.scale")
-
-    s = scenarios
-    small = sizes[0]
-    targets = [
-        (
-            "production worker model >= 90% of the fastest (POST)",
-            ratio(models["production"]["session_post"]["rps"], fastest_post),
-            ">=",
-            0.90,
-        ),
-        (
-            "session POST >= 20% of baseline throughput",
-            ratio(s["session_post"]["rps"], s["baseline_insert"]["rps"]),
-            ">=",
-            0.20,
-        ),
-        ("session POST p99 < 150 ms at 8 clients", s["session_post"]["p99_ms"], "<", 150),
-        (
-            "replay >= 150% of session POST throughput",
-            ratio(s["session_replay"]["rps"], s["session_post"]["rps"]),
-            ">=",
-            1.50,
-        ),
-        (
-            "programme GET >= 50% of baseline",
-            ratio(s["programme_get"]["rps"], s["baseline_document"]["rps"]),
-            ">=",
-            0.50,
-        ),
-        (
-            "programme 304 >= 70% of baseline",
-            ratio(s["programme_304"]["rps"], s["baseline_document"]["rps"]),
-            ">=",
-            0.70,
-        ),
-        ("clinician list median < 50 ms", s["patients_list"]["p50_ms"], "<", 50),
-        (
-            f"adherence {big} within 3x SQL baseline",
-            ratio(s[f"adherence_{big}"]["seconds"], s[f"adherence_sql_{big}"]["seconds"]),
-            "<=",
-            3,
-        ),
-        (f"adherence {big} peak RSS < 512 MB", s[f"adherence_{big}"]["peak_rss_mb"], "<", 512),
-        (
-            f"adherence grows linearly ({big} < 12x {small})",
-            ratio(s[f"adherence_{big}"]["seconds"], s[f"adherence_{small}"]["seconds"]),
-            "<",
-            12,
-        ),
-        (f"reminder sweep {big} < 60 s", s[f"reminders_{big}"]["seconds"], "<", 60),
-        (
-            f"weekly job {big}: 2 workers / 1 worker wall time",
-            s[f"scale_out_{big}"]["ratio_2_to_1"],
-            "<=",
-            0.65,
-        ),
-        (
-            f"weekly job {big}: peak RSS per worker < 256 MB",
-            max(
-                rss
-                for run in s[f"scale_out_{big}"]["runs"].values()
-                for rss in run["peak_rss_mb_per_worker"]
-            ),
-            "<",
-            256,
-        ),
-        (
-            f"reminders, {due} due at once, 2 workers < 300 s",
-            s[f"reminders_fanout_{due}"]["seconds"],
-            "<",
-            300,
-        ),
-        (
-            f"reminders, {due} due: peak RSS per worker < 256 MB",
-            max(s[f"reminders_fanout_{due}"]["peak_rss_mb_per_worker"]),
-            "<",
-            256,
-        ),
-        (
-            f"reminders, {due} due: slowest chunk < its 180 s soft limit",
-            s[f"reminders_fanout_{due}"]["chunk_seconds_max"],
-            "<",
-            180,
-        ),
-        (
-            "red-flag push p99 < 5 s during the weekly job",
-            s[f"emergency_{big}"]["latency_p99_s"],
-            "<",
-            5,
-        ),
-        (f"reminder sweep {big} < 512 MB", s[f"reminders_{big}"]["peak_rss_mb"], "<", 512),
+    if args.only in (None, "session_history"):
+        server = start_gunicorn(port=PORT, env=sh_env(HTTP_DB), log=RESULTS / "gunicorn.log")
+        try:
+            if args.only is None:
+                http_scenarios(scenarios, fixture, seconds)
+            history_scenarios(scenarios, fixture, seconds)
+        finally:
+            stop_gunicorn(server)
+    if args.only in (None, "worker_models"):
+        post_env = {
+            "BODY_TEMPLATE": json.dumps(fixture["session_body"]),
+            "TOKEN": fixture["patient_token"],
+            "RUN_ID": str(int(time.time()) % 2**31 - 100),  # ids the POST scenario never uses
+        }
+        models = compare_worker_models(post_env, fixture["patient_token"], max(5, seconds // 3))
+        for name, pair in models.items():
+            for endpoint, result in pair.items():
+                scenarios[f"{endpoint} [{name}]"] = result
+    if args.only is None:
+        for size in sizes:
+            job("generate", size)
+            scenarios[f"adherence_{size}"] = job("adherence", size)
+            scenarios[f"adherence_sql_{size}"] = job("sql-baseline", size)
+        big = sizes[-1]
+        scenarios[f"reminders_{big}"] = job("reminders", big)
+        scenarios[f"scale_out_{big}"] = job("scale-out", big, "bench.scale")
+        scenarios[f"emergency_{big}"] = job("emergency", big, "bench.scale")
+        due = 100_000 if args.quick else 1_000_000
+        scenarios[f"reminders_fanout_{due}"] = job("reminders", due, "bench.scale")
+    checks = [
+        check(name, value, op, limit)
+        for name, value, op, limit in targets(scenarios, sizes)
+        if value is not None  # not measured in this run (--only)
     ]
-    checks = []
-    for name, value, op, limit in targets:
-        ok = {"<": value < limit, "<=": value <= limit, ">=": value >= limit}[op]
-        checks.append(
-            {
-                "target": name,
-                "value": value,
-                "limit": f"{op} {limit}",
-                "result": "PASS" if ok else "FAIL",
-            }
-        )
     report = {
-        "mode": "quick" if args.quick else "full",
+        "mode": ("quick" if args.quick else "full") + (f", only {args.only}" if args.only else ""),
         "machine": machine(),
         "scenarios": scenarios,
         "targets": checks,
     }
     (RESULTS / "latest.json").write_text(json.dumps(report, indent=2))
     print_table(report)
+
+
+def http_scenarios(scenarios: dict[str, Any], fixture: dict[str, Any], seconds: int) -> None:
+    body = json.dumps(fixture["session_body"])
+    post_env = {
+        "BODY_TEMPLATE": body,
+        "TOKEN": fixture["patient_token"],
+        "RUN_ID": str(int(time.time()) % 2**31),
+    }
+    scenarios["baseline_insert"] = wrk(
+        f"{BASE}/bench/baseline/insert/", "post_session.lua", seconds, {**post_env, "TOKEN": ""}
+    )
+    scenarios["session_post"] = wrk(
+        f"{BASE}/api/v1/sessions/", "post_session.lua", seconds, post_env
+    )
+    scenarios["session_replay"] = wrk(
+        f"{BASE}/api/v1/sessions/", "post_session.lua", seconds, {**post_env, "REPLAY": "1"}
+    )
+    scenarios["baseline_document"] = wrk(f"{BASE}/bench/baseline/document/", "get.lua", seconds, {})
+    patient = {"TOKEN": fixture["patient_token"]}
+    scenarios["programme_get"] = wrk(
+        f"{BASE}/api/v1/programmes/current/", "get.lua", seconds, patient
+    )
+    scenarios["programme_304"] = wrk(
+        f"{BASE}/api/v1/programmes/current/",
+        "get.lua",
+        seconds,
+        {**patient, "ETAG": fixture["etag"]},
+    )
+    physio = {"TOKEN": fixture["physio_token"]}
+    scenarios["patients_list"] = wrk(f"{BASE}/api/v1/patients/", "get.lua", seconds, physio)
+    scenarios["alerts_list"] = wrk(f"{BASE}/api/v1/alerts/", "get.lua", seconds, physio)
+    scenarios["patients_list"]["queries"] = fixture["queries"]["patients"]
+    scenarios["alerts_list"]["queries"] = fixture["queries"]["alerts"]
+
+
+HISTORY_ORDER = (200, 10_000, 10_000, 200, 200, 10_000)  # ABBA...: drift cancels out
+
+
+def history_scenarios(scenarios: dict[str, Any], fixture: dict[str, Any], seconds: int) -> None:
+    """One page of a patient's session list (as the app asks for it) with 200 logs and with
+    10,000, in alternating slices of the same run (200, 10,000, 10,000, 200, 200, 10,000):
+    on a shared machine the load drifts within a minute, and two runs one after the other
+    measured the drift as much as the lists (0.63 and 1.02 for the same code). Per patient:
+    the requests and seconds of its slices summed, the median of their p50s, the worst p99."""
+    slices: dict[int, list[dict[str, float]]] = {200: [], 10_000: []}
+    for rows in HISTORY_ORDER:
+        slices[rows].append(
+            wrk(
+                f"{BASE}/api/v1/sessions/?page_size=20",
+                "get.lua",
+                max(seconds // 3, 2),
+                {"TOKEN": fixture[f"history_{rows}_token"]},
+            )
+        )
+    for rows, runs in slices.items():
+        requests = sum(run["requests"] for run in runs)
+        took = sum(run["seconds"] for run in runs)
+        scenarios[f"session_list_{rows}"] = {
+            "requests": requests,
+            "seconds": round(took, 3),
+            "errors": sum(run["errors"] for run in runs),
+            "p50_ms": sorted(run["p50_ms"] for run in runs)[len(runs) // 2],
+            "p99_ms": max(run["p99_ms"] for run in runs),
+            "rps": round(requests / took, 1),
+            "slices_rps": [run["rps"] for run in runs],
+        }
+
+
+Target = tuple[str, float | None, str, float]
+
+
+def targets(s: dict[str, Any], sizes: tuple[int, int]) -> list[Target]:
+    """Each target with its measured value, None when this run did not measure it."""
+
+    def value(compute: Any) -> float | None:
+        try:
+            return float(compute())
+        except KeyError:
+            return None
+
+    small, big = sizes
+    due = 100_000 if small < 10_000 else 1_000_000
+    models = [name for name in WORKER_MODELS if f"session_post [{name}]" in s]
+    return [
+        (
+            "production worker model >= 90% of the fastest (POST)",
+            value(
+                lambda: ratio(
+                    s["session_post [production]"]["rps"],
+                    max(s[f"session_post [{name}]"]["rps"] for name in models),
+                )
+            ),
+            ">=",
+            0.90,
+        ),
+        (
+            "session POST >= 20% of baseline throughput",
+            value(lambda: ratio(s["session_post"]["rps"], s["baseline_insert"]["rps"])),
+            ">=",
+            0.20,
+        ),
+        (
+            "session POST p99 < 150 ms at 8 clients",
+            value(lambda: s["session_post"]["p99_ms"]),
+            "<",
+            150,
+        ),
+        (
+            "replay >= 150% of session POST throughput",
+            value(lambda: ratio(s["session_replay"]["rps"], s["session_post"]["rps"])),
+            ">=",
+            1.50,
+        ),
+        (
+            "programme GET >= 50% of baseline",
+            value(lambda: ratio(s["programme_get"]["rps"], s["baseline_document"]["rps"])),
+            ">=",
+            0.50,
+        ),
+        (
+            "programme 304 >= 70% of baseline",
+            value(lambda: ratio(s["programme_304"]["rps"], s["baseline_document"]["rps"])),
+            ">=",
+            0.70,
+        ),
+        ("clinician list median < 50 ms", value(lambda: s["patients_list"]["p50_ms"]), "<", 50),
+        (
+            "session list of a patient with 10,000 logs >= 90% of the throughput with 200",
+            value(lambda: ratio(s["session_list_10000"]["rps"], s["session_list_200"]["rps"])),
+            ">=",
+            0.90,
+        ),
+        (
+            f"adherence {big} within 3x SQL baseline",
+            value(
+                lambda: ratio(
+                    s[f"adherence_{big}"]["seconds"], s[f"adherence_sql_{big}"]["seconds"]
+                )
+            ),
+            "<=",
+            3,
+        ),
+        (
+            f"adherence {big} peak RSS < 512 MB",
+            value(lambda: s[f"adherence_{big}"]["peak_rss_mb"]),
+            "<",
+            512,
+        ),
+        (
+            f"adherence grows linearly ({big} < 12x {small})",
+            value(
+                lambda: ratio(s[f"adherence_{big}"]["seconds"], s[f"adherence_{small}"]["seconds"])
+            ),
+            "<",
+            12,
+        ),
+        (f"reminder sweep {big} < 60 s", value(lambda: s[f"reminders_{big}"]["seconds"]), "<", 60),
+        (
+            f"reminder sweep {big} < 512 MB",
+            value(lambda: s[f"reminders_{big}"]["peak_rss_mb"]),
+            "<",
+            512,
+        ),
+        (
+            f"weekly job {big}: 2 workers / 1 worker wall time",
+            value(lambda: s[f"scale_out_{big}"]["ratio_2_to_1"]),
+            "<=",
+            0.65,
+        ),
+        (
+            f"weekly job {big}: peak RSS per worker < 256 MB",
+            value(
+                lambda: max(
+                    rss
+                    for run in s[f"scale_out_{big}"]["runs"].values()
+                    for rss in run["peak_rss_mb_per_worker"]
+                )
+            ),
+            "<",
+            256,
+        ),
+        (
+            f"reminders, {due} due at once, 2 workers < 300 s",
+            value(lambda: s[f"reminders_fanout_{due}"]["seconds"]),
+            "<",
+            300,
+        ),
+        (
+            f"reminders, {due} due: peak RSS per worker < 256 MB",
+            value(lambda: max(s[f"reminders_fanout_{due}"]["peak_rss_mb_per_worker"])),
+            "<",
+            256,
+        ),
+        (
+            f"reminders, {due} due: slowest chunk < its 180 s soft limit",
+            value(lambda: s[f"reminders_fanout_{due}"]["chunk_seconds_max"]),
+            "<",
+            180,
+        ),
+        (
+            "red-flag push p99 < 5 s during the weekly job",
+            value(lambda: s[f"emergency_{big}"]["latency_p99_s"]),
+            "<",
+            5,
+        ),
+    ]
+
+
+def check(name: str, value: float, op: str, limit: float) -> dict[str, Any]:
+    ok = {"<": value < limit, "<=": value <= limit, ">=": value >= limit}[op]
+    return {
+        "target": name,
+        "value": value,
+        "limit": f"{op} {limit}",
+        "result": "PASS" if ok else "FAIL",
+    }
 
 
 def machine() -> dict[str, Any]:
@@ -343,14 +440,6 @@ def machine() -> dict[str, Any]:
         "platform": platform.platform(),
         "gunicorn": "3 workers x 4 threads (gthread)",
     }
-
-
-def print_worker_models(models: dict[str, dict[str, Any]]) -> None:
-    header = f"{'POST req/s':>12}{'POST p99':>10}{'GET req/s':>11}{'GET p99':>9}"
-    print(f"\n{'worker model':<14}{header}")
-    for name, pair in models.items():
-        post, get = pair["session_post"], pair["programme_get"]
-        print(f"{name:<14}{post['rps']:>12}{post['p99_ms']:>10}{get['rps']:>11}{get['p99_ms']:>9}")
 
 
 def print_table(report: dict[str, Any]) -> None:

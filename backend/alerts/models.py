@@ -27,7 +27,7 @@ class Notification(models.Model):
         User,
         on_delete=models.CASCADE,
         related_name="notifications",
-        db_index=False,  # notification_inbox leads with it
+        db_index=False,  # notification_inbox_newest leads with it
     )
     patient = models.ForeignKey(
         PatientProfile, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
@@ -44,7 +44,10 @@ class Notification(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["recipient", "-created_at"], name="notification_inbox"),
+            # The inbox in its exact order (Meta.ordering): a page is one range's first rows.
+            models.Index(
+                fields=["recipient", "-created_at", "-id"], name="notification_inbox_newest"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -117,7 +120,7 @@ class Alert(models.Model):
         PatientProfile,
         on_delete=models.PROTECT,
         related_name="alerts",
-        db_index=False,  # alert_patient_status and alert_patient_urgency lead with it
+        db_index=False,  # the alert_patient_* indexes lead with it
     )
     rule_id = models.CharField(max_length=10, db_index=True)
     rule_version = models.PositiveSmallIntegerField()
@@ -156,6 +159,11 @@ class Alert(models.Model):
             # ?urgency= on the alert list, always within the viewer's patients.
             models.Index(fields=["patient", "urgency"], name="alert_patient_urgency"),
             models.Index(fields=["status", "urgency_rank", "-created_at"], name="alert_triage"),
+            # One patient's alerts in the list's exact order (Meta.ordering, ?patient=).
+            models.Index(
+                fields=["patient", "urgency_rank", "-created_at", "-id"],
+                name="alert_patient_triage",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -255,7 +255,9 @@ class SessionLog(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["patient", "-started_at"], name="session_patient_started"),
+            # A patient's list in its exact order (Meta.ordering): a page is the first rows of
+            # one range, whatever the history (issue #12); also the jobs' per-patient windows.
+            models.Index(fields=["patient", "-started_at", "-id"], name="session_patient_newest"),
             models.Index(fields=["programme", "-started_at"], name="session_programme_started"),
             # updated_since (the app's sync) is always within the viewer's patients.
             models.Index(fields=["patient", "updated_at"], name="session_patient_updated"),
@@ -355,7 +357,7 @@ class Assessment(models.Model):
         PatientProfile,
         on_delete=models.PROTECT,
         related_name="assessments",
-        db_index=False,  # assessment_series and assessment_patient_time lead with it
+        db_index=False,  # assessment_series and assessment_patient_newest lead with it
     )
     measure = models.CharField(max_length=10, choices=Measure.choices)
     value = models.DecimalField(max_digits=10, decimal_places=3)  # CK runs into the 10,000s
@@ -377,8 +379,11 @@ class Assessment(models.Model):
             models.Index(
                 fields=["patient", "measure", "setting", "measured_at"], name="assessment_series"
             ),
-            # measured_after / measured_before within the viewer's patients, newest first.
-            models.Index(fields=["patient", "-measured_at"], name="assessment_patient_time"),
+            # measured_after / measured_before within the viewer's patients, and a patient's
+            # list in its exact order (Meta.ordering): a page is one range's first rows.
+            models.Index(
+                fields=["patient", "-measured_at", "-id"], name="assessment_patient_newest"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -26,7 +26,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from backend.accounts.models import PatientProfile, Role, User
-from backend.accounts.selectors import patients_visible_to
+from backend.accounts.selectors import of_visible_patients, patients_visible_to
 from backend.alerts.selectors import open_alert_counts
 from backend.exercise.codes import Completion
 from backend.exercise.models import (
@@ -150,7 +150,7 @@ def proposals_visible_to(viewer: User) -> QuerySet[ProgressionProposal]:
 
 def sessions_visible_to(viewer: User, *, include_deleted: bool = False) -> QuerySet[SessionLog]:
     """Deleted logs only on request: an app syncing with `updated_since` must learn of them."""
-    sessions = SessionLog.objects.filter(patient__in=patients_visible_to(viewer))
+    sessions = SessionLog.objects.filter(of_visible_patients(viewer))
     if not include_deleted:
         sessions = sessions.filter(deleted_at__isnull=True)
     return sessions.select_related("version").prefetch_related(
@@ -169,7 +169,7 @@ def session_get(*, viewer: User, session_id: int) -> SessionLog:
 
 
 def assessments_visible_to(viewer: User) -> QuerySet[Assessment]:
-    return Assessment.objects.filter(patient__in=patients_visible_to(viewer))
+    return Assessment.objects.filter(of_visible_patients(viewer))
 
 
 @dataclass(frozen=True)
@@ -383,7 +383,7 @@ def session_completions(
 
 
 def last_session_before(patient_ids: Iterable[int], *, before: datetime) -> dict[int, datetime]:
-    """Still one query, but each patient's newest log is one step down session_patient_started
+    """Still one query, but each patient's newest log is one step down session_patient_newest
     (a LIMIT 1 subquery): a MAX per patient read every earlier log of the batch, two years of
     history being ~100,000 rows per 500 patients (docs/explain.md)."""
     newest = (

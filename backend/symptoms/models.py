@@ -62,7 +62,10 @@ class SymptomReport(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["patient", "-reported_at"], name="symptom_report_patient"),
+            # A patient's list in its exact order (Meta.ordering): a page is one range's first rows.
+            models.Index(
+                fields=["patient", "-reported_at", "-id"], name="symptom_report_patient_newest"
+            ),
             models.Index(fields=["patient", "log_client_id"], name="symptom_report_log"),
         ]
 

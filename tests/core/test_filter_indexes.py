@@ -108,13 +108,13 @@ EXCEPTIONS: dict[str, str] = {
     ),
     "NotificationFilter.unread": (
         "`read_at IS NULL` within one recipient's inbox, read newest first through "
-        "notification_inbox (recipient, -created_at): a page stops at 50 matches and an inbox "
-        "holds hundreds to a few thousand rows a year (0.05 ms, docs/explain.md). "
+        "notification_inbox_newest (recipient, -created_at, -id): a page stops at 50 matches "
+        "and an inbox holds hundreds to a few thousand rows a year (0.05 ms, docs/explain.md). "
         "Notifications are the most written table (the reminder sweep writes one per due "
         "patient), so it gets no index of its own."
     ),
     "NotificationFilter.kind": (
-        "as unread: checked on one recipient's inbox read through notification_inbox "
+        "as unread: checked on one recipient's inbox read through notification_inbox_newest "
         "(0.05 ms, docs/explain.md); no index on the most written table for it."
     ),
 }
@@ -296,11 +296,11 @@ def _made_up(name: str) -> OfferedFilter:
 def test_the_check_refuses_unindexed_filters_and_credits_composites_only_in_scope() -> None:
     assert served_by(_made_up("note"), SCOPES) is None  # no index on note
     assert served_by(_made_up("text"), SCOPES) is None  # a substring, whatever the index
-    by_patient_then_time = ("patient_id", "started_at")
+    by_patient_then_time = ("patient_id", "started_at", "id")
     assert served_by(_made_up("patient"), {}) == Served(
         "leading", "exercise_sessionlog", by_patient_then_time
     )
-    # (patient_id, started_at) serves started_after only where the query is per patient.
+    # (patient_id, started_at, id) serves started_after only where the query is per patient.
     assert served_by(_made_up("started_after"), {}) is None
     assert served_by(_made_up("started_after"), SCOPES) == Served(
         "scoped", "exercise_sessionlog", by_patient_then_time

@@ -69,7 +69,7 @@ def test_each_patients_newest_log_before_the_bound_in_one_query(world, library, 
         deleted_last.patient_id: BOUND - timedelta(days=20),
     }
     assert len(queries) == 1
-    # Each patient's newest log is one step down session_patient_started (LIMIT 1), not a MAX
+    # Each patient's newest log is one step down session_patient_newest (LIMIT 1), not a MAX
     # over the whole history of the batch (115 ms for 500 patients with two years of logs,
     # docs/explain.md).
     (sql,) = (query["sql"] for query in queries.captured_queries)
