@@ -438,7 +438,7 @@ def machine() -> dict[str, Any]:
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "gunicorn": "3 workers x 4 threads (gthread)",
+        "gunicorn": "config/gunicorn.py: sync, one worker per core",
     }
 
 

@@ -1,21 +1,27 @@
-"""`make bench-scale`: the periodic jobs spread over real Celery workers (issue 12).
+"""The periodic jobs spread over real Celery workers (issue 12), run by `make bench`:
 
     python -m bench.scale scale-out --patients 100000
     python -m bench.scale emergency --patients 100000
+    python -m bench.scale reminders --patients 1000000
 
 scale-out: the weekly adherence job for every patient, run through the broker by 1 and then
 by 2 worker processes on the "jobs" queue (same machine, same data): wall time from the
 coordinator's publication to the end of its last chunk, and each worker's peak RSS.
 
 emergency: the production layout of docker-compose.yml (a worker for "urgent", one for
-"default", one for "bulk,jobs") and gunicorn as config/gunicorn.py says. While the weekly job
+"default", one for "bulk,jobs") and gunicorn (tests/faults' LiveApp). While the weekly job
 and its bulk deliveries run, a patient posts a session log with a red-flag symptom every
 second; the latency is the time from the POST leaving the client to the push sender (a
 recording fake: push services are outside the machine) receiving the emergency push.
 
-Both use the data set of `python -m bench.jobs generate` (physiotrack_bench_<n>), with a care
-team seat for every patient (so the job's alerts make bulk deliveries) added here once, a
-Redis database of their own, and print one RESULT line of JSON.
+reminders: `--patients` patients in one time zone, all due at 17:30 (their own database,
+generated here by cloning one patient), swept by the coordinator and its chunks on 2 worker
+processes; done when the run releases its lock; each chunk's run time from the workers' log.
+
+scale-out and emergency use the data set of `python -m bench.jobs generate`
+(physiotrack_bench_<n>), with a care-team seat for every patient (so the job's alerts make
+bulk deliveries) added here once. All use Redis databases of their own and print one RESULT
+line of JSON.
 """
 
 from __future__ import annotations
