@@ -182,6 +182,24 @@ def _job_runs(job: str) -> tuple[Any, Any]:
     return running, ended
 
 
+def _timed_run(workers: list[Managed], job: str, start: Any) -> tuple[float, list[float]]:
+    """Starts the workers, calls `start()` (which publishes the job's coordinator) and waits
+    for the run of `job` to end; its wall time and each worker's peak RSS. Workers stopped."""
+    for worker in workers:
+        worker.start()
+    try:
+        _ready(len(workers))
+        _, ended = _job_runs(job)
+        started = time.perf_counter()
+        start()
+        wait_until(ended, 3600, 0.2, f"the {job} run")
+        seconds = time.perf_counter() - started
+        return seconds, [_peak_rss_mb(worker) for worker in workers]
+    finally:
+        for worker in workers:
+            worker.stop()
+
+
 def scale_out(patients: int) -> dict[str, Any]:
     url = _prepare_job_data(patients)
     from backend.alerts.models import WeeklyAdherence
@@ -195,20 +213,9 @@ def scale_out(patients: int) -> dict[str, Any]:
         run_dir = Path(tempfile.mkdtemp(prefix=f"bench-scale-{processes}-"))
         (run_dir / PUSHES).touch()
         layout = {f"jobs{n}": ("jobs", 1) for n in range(1, processes + 1)}
-        workers = _workers(run_dir, url, layout)
-        for worker in workers:
-            worker.start()
-        try:
-            _ready(len(workers))
-            _, ended = _job_runs(JOB)
-            started = time.perf_counter()
-            evaluate_adherence.delay(week.isoformat())
-            wait_until(ended, 3600, 0.2, "the weekly job")
-            seconds = time.perf_counter() - started
-            rss = [_peak_rss_mb(worker) for worker in workers]
-        finally:
-            for worker in workers:
-                worker.stop()
+        seconds, rss = _timed_run(
+            _workers(run_dir, url, layout), JOB, lambda: evaluate_adherence.delay(week.isoformat())
+        )
         runs[str(processes)] = {
             "seconds": round(seconds, 1),
             "evaluated": WeeklyAdherence.objects.filter(week_start=week).count(),
@@ -470,18 +477,7 @@ def reminders(patients: int) -> dict[str, Any]:
     workers = _workers(run_dir, url, layout)
     for worker in workers:
         worker.command.append("--loglevel=INFO")  # each chunk's run time, in the log
-        worker.start()
-    try:
-        _ready(len(workers))
-        _, ended = _job_runs(JOB)
-        started = time.perf_counter()
-        run_reminders.delay(at.isoformat())
-        wait_until(ended, 3600, 0.5, "the reminder sweep")
-        seconds = time.perf_counter() - started
-        rss = [_peak_rss_mb(worker) for worker in workers]
-    finally:
-        for worker in workers:
-            worker.stop()
+    seconds, rss = _timed_run(workers, JOB, lambda: run_reminders.delay(at.isoformat()))
     chunk_seconds = [
         float(line.rsplit(" in ", 1)[1].split("s")[0])
         for worker in workers
