@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
 .PHONY: run test install migrate seed lint typecheck migrations-check schema schema-check \
-        rules-doc rules-doc-check check-deploy fuzz audit bench bench-quick bench-workers chaos chaos-flood ci \
+        rules-doc rules-doc-check check-deploy fuzz audit bench bench-quick bench-workers bench-audit chaos chaos-flood ci \
         clean
 
 $(STAMP): pyproject.toml requirements/constraints.txt
@@ -106,6 +106,11 @@ bench bench-quick bench-workers: $(STAMP)
 		|| (echo "install wrk (apt-get install wrk)"; exit 1)
 	$(BIN)/python -m bench.run $(if $(filter bench-quick,$@),--quick,) \
 		$(if $(filter bench-workers,$@),--only worker_models,)
+
+## bench-audit: the audit list's first and 100th page on 10,000,000 events over 24 months,
+## plain and then partitioned by month (about 10 minutes; its own database).
+bench-audit: $(STAMP)
+	$(BIN)/python -m bench.audit_partitions --events 10000000 --months 24 --repeat 15
 
 ## chaos: the mobile scenario while workers are killed and Redis restarted, then proof that
 ## nothing was lost or duplicated (about 4 minutes; not in CI). CHAOS_ARGS="--minutes 10" etc.
