@@ -119,6 +119,10 @@ def _mark_reported(session: SessionLog) -> None:
         session.symptoms_reported = True
 
 
+# All or nothing, but no savepoint of its own: every caller is inside the request's or the
+# session log's transaction and lets an error end it, so a savepoint would only add two round
+# trips to every upload that reports a symptom (the save below keeps its own, for the race).
+@transaction.atomic(savepoint=False)
 def symptom_report_record(
     *,
     by: User,
@@ -139,39 +143,7 @@ def symptom_report_record(
     derived = [code for code in from_pain if code not in reported.codes]
     tier = report_tier([*reported.codes, *derived], reported.other)
     if tier is None:
-        # Nothing to report, the common case of a log with pain scores: no query, not even
-        # a savepoint (two round trips of every session upload).
-        return ReportOutcome(None, created=False, tier=None)
-    with transaction.atomic():
-        return _report_store(
-            by=by,
-            patient=patient,
-            reported=reported,
-            source=source,
-            session=session,
-            log_client_id=log_client_id,
-            client_id=client_id,
-            reported_at=reported_at,
-            derived=derived,
-            tier=tier,
-            thresholds=thresholds,
-        )
-
-
-def _report_store(
-    *,
-    by: User,
-    patient: PatientProfile,
-    reported: Reported,
-    source: str,
-    session: SessionLog | None,
-    log_client_id: UUID | None,
-    client_id: UUID | None,
-    reported_at: datetime | None,
-    derived: list[str],
-    tier: SymptomTier,
-    thresholds: dict[str, int] | None,
-) -> ReportOutcome:
+        return ReportOutcome(None, created=False, tier=None)  # nothing to report: no query
     if client_id is not None:
         stored = SymptomReport.objects.filter(patient=patient, client_id=client_id).first()
         if stored is not None:
