@@ -40,6 +40,15 @@ WEDNESDAY = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)
 ClientFor = Callable[[User], APIClient]
 
 
+def one_write_a_minute(settings: Any) -> None:
+    """The `writes` throttle at one request a minute, the rest as configured."""
+    rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**rates, "writes": "1/min"},
+    }
+
+
 @pytest.fixture(autouse=True)
 def clock() -> Iterator[time_machine.Traveller]:
     """Frozen time that the test moves on (DRF's throttle clock moves with it); everything the
@@ -274,13 +283,7 @@ def test_single_writes_share_a_budget_of_120_a_minute_reads_are_not_counted(
 def test_every_patient_write_is_throttled(
     world: World, client_for: ClientFor, programme: Programme, settings: Any
 ):
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {
-            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
-            "writes": "1/min",
-        },
-    }
+    one_write_a_minute(settings)
     phone = client_for(world.patient.user)
     stored = phone.post(SESSIONS, session_body(programme), format="json").json()
 
@@ -358,13 +361,7 @@ def test_a_throttled_sync_still_stores_and_alerts_its_symptoms_once(
 def test_a_throttled_session_post_and_symptom_report_still_store_their_symptoms(
     world: World, client_for: ClientFor, programme: Programme, settings: Any
 ):
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {
-            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
-            "writes": "1/min",
-        },
-    }
+    one_write_a_minute(settings)
     caregiver = client_for(world.caregiver)
     mine = {"patient": world.patient.pk}
     assert (
@@ -410,13 +407,7 @@ def test_write_throttles_let_writes_through_when_the_cache_is_down(
 def test_a_throttled_correction_still_stores_the_symptoms_it_adds(
     world: World, client_for: ClientFor, programme: Programme, settings: Any
 ):
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {
-            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
-            "writes": "1/min",
-        },
-    }
+    one_write_a_minute(settings)
     phone = client_for(world.patient.user)
     stored = phone.post(SESSIONS, session_body(programme), format="json").json()
 
