@@ -220,11 +220,11 @@ def schemathesis(who: str, token: str, report_dir: Path, run_dir: Path) -> subpr
         str(report_dir / who),
         *[arg for path in EXCLUDED_PATHS for arg in ("--exclude-path", path)],
     ]
-    output = (report_dir / f"{who}.log").open("wb")
     # In a throw-away folder each: schemathesis keeps a cache (.schemathesis/) where it runs.
     cwd = run_dir / who
     cwd.mkdir()
-    return subprocess.Popen(command, cwd=cwd, stdout=output, stderr=subprocess.STDOUT)  # noqa: S603
+    with (report_dir / f"{who}.log").open("wb") as output:  # the child keeps its own copy
+        return subprocess.Popen(command, cwd=cwd, stdout=output, stderr=subprocess.STDOUT)  # noqa: S603
 
 
 def main() -> int:
