@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "backend.alerts",
     "backend.symptoms",
     "backend.audit",
+    "backend.fhir",
+    "backend.console",
 ]
 
 MIDDLEWARE = [
@@ -189,6 +191,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+LOGIN_URL = "console:login"
+LOGIN_REDIRECT_URL = "console:home"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from backend.core.apis import HealthApi
@@ -24,6 +25,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("fhir/", include("backend.fhir.urls")),
+    path("console/", include("backend.console.urls")),
+    path("", RedirectView.as_view(pattern_name="console:home", permanent=False), name="root"),
     path("health/", HealthApi.as_view(), name="health"),
     path(settings.ADMIN_URL, admin.site.urls),
 ]

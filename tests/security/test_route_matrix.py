@@ -537,6 +537,10 @@ class Route:
 # The Django admin is session-authenticated HTML, not the API: it is covered below by anonymous
 # → login redirect on every page, and its per-organisation rules by tests/core/test_admin.py.
 ADMIN_NAMESPACE = "admin"
+# The care-team console is session-authenticated HTML too: every page sends an anonymous
+# visitor to its sign-in (below); who sees which patient there is tests/console's.
+CONSOLE_NAMESPACE = "console"
+NOT_API = {ADMIN_NAMESPACE, CONSOLE_NAMESPACE}
 
 
 def _view_methods(callback: Any) -> tuple[str, ...]:
@@ -559,7 +563,7 @@ def _walk(
 def url_routes() -> dict[str, Route]:
     routes: dict[str, Route] = {}
     for namespace, route, pattern in _walk(get_resolver().url_patterns):
-        if namespace == ADMIN_NAMESPACE:
+        if namespace in NOT_API or pattern.name == "root":
             continue
         assert pattern.name, f"{route}: every API route needs a name (the matrix is keyed by it)"
         assert pattern.name not in routes, f"two routes are named {pattern.name}"
@@ -728,3 +732,28 @@ def test_admin_page_sends_anonymous_to_login(db, name, url):
     else:
         assert response.status_code == 302, name
         assert reverse("admin:login") in response["Location"]
+
+
+# --- The console: every page sends an anonymous visitor to its sign-in ----------------------
+
+CONSOLE_OPEN = {"console:login", "console:logout"}
+
+
+def _console_pages() -> list[tuple[str, str]]:
+    pages = []
+    for namespace, _route, pattern in _walk(get_resolver().url_patterns):
+        if namespace != CONSOLE_NAMESPACE or pattern.pattern.regex.groups:
+            continue
+        pages.append((f"console:{pattern.name}", reverse(f"console:{pattern.name}")))
+    return pages
+
+
+@pytest.mark.parametrize(("name", "url"), _console_pages())
+def test_console_page_sends_anonymous_to_sign_in(db, name, url):
+    response = Client().get(url)
+
+    if name in CONSOLE_OPEN:
+        assert response.status_code in {200, 302, 405}
+    else:
+        assert response.status_code == 302, name
+        assert reverse("console:login") in response["Location"]
