@@ -9,7 +9,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_a_physiotherapist_signs_in_and_lands_on_today(page):
-    physio = ClinicianFactory(username="physio")
+    physio = ClinicianFactory.create(username="physio")
 
     sign_in(page, physio.username, TEST_PASSWORD)
 
@@ -18,7 +18,7 @@ def test_a_physiotherapist_signs_in_and_lands_on_today(page):
 
 
 def test_a_patient_is_pointed_to_the_app(page):
-    patient = PatientProfileFactory(user__username="pat")
+    patient = PatientProfileFactory.create(user__username="pat")
 
     sign_in(page, patient.user.username, TEST_PASSWORD)
 
