@@ -414,12 +414,21 @@ def programme_starts(
     return starts
 
 
-def active_programmes(patient_ids: Iterable[int]) -> dict[int, Programme]:
+def weekly_targets_in_force(patient_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
+    """Sessions a week (min, max) of each patient's active programme that has a version;
+    patients without one (paused, completed, none) are absent. Plain values: the reminder
+    sweep asks for hundreds of patients per chunk."""
     return {
-        programme.patient_id: programme
-        for programme in Programme.objects.filter(
-            patient_id__in=patient_ids, status=ProgrammeStatus.ACTIVE
-        ).select_related("current_version")
+        patient_id: (low, high)
+        for patient_id, low, high in Programme.objects.filter(
+            patient_id__in=patient_ids,
+            status=ProgrammeStatus.ACTIVE,
+            current_version__isnull=False,
+        ).values_list(
+            "patient_id",
+            "current_version__sessions_per_week_min",
+            "current_version__sessions_per_week_max",
+        )
     }
 
 

@@ -506,3 +506,26 @@ def test_the_command_sends_the_reminders_due_at_the_given_time(world, library):
         "0 reminder(s) sent for 2026-12-03T18:00:00+00:00",
     ]
     assert _sent(patient) == [("R-1", THURSDAY)]
+
+
+def _chunk_queries(world: World, library: dict, patients: int) -> int:
+    """Statements of one chunk that reminds `patients` patients (each with a caregiver)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from backend.alerts.services.reminders import reminders_chunk_run
+
+    ids = [_enrol(world, library)[0].pk for _ in range(patients)]
+    at = _utc(THURSDAY, 17, 30)
+    with time_machine.travel(at, tick=False), CaptureQueriesContext(connection) as queries:
+        sent = reminders_chunk_run(at=at, since=at - timedelta(hours=1), patient_ids=ids, token="t")
+    assert sent.sent == patients
+    return len(queries)
+
+
+def test_a_chunk_runs_the_same_statements_for_two_patients_as_for_twelve(world, library):
+    # Given two chunks of different sizes, all due a Thursday nudge
+    # When each runs
+    # Then they run the same number of statements: nothing is read per patient
+    assert _chunk_queries(world, library, 2) == _chunk_queries(world, library, 12)
+    assert Notification.objects.filter(kind=NotificationKind.REMINDER).count() == 2 * (2 + 12)

@@ -24,13 +24,14 @@ from backend.alerts.rules import Params, overrides_for, params
 from backend.alerts.services.isolation import patient_failed, patient_isolated
 from backend.alerts.services.notifications import Message, Outgoing, notifications_send_many
 from backend.core import fanout
+from backend.core.bulk import insert_ignoring_conflicts
 from backend.exercise.selectors import (
     SESSION_WEIGHT,
-    active_programmes,
     local_week_start,
     session_completions,
     week_bounds,
     week_monday,
+    weekly_targets_in_force,
 )
 
 DEFAULT_WINDOW = timedelta(minutes=60)  # every run looks back at least this far
@@ -106,6 +107,23 @@ def _windows(zone: ZoneInfo, since: datetime, until: datetime) -> list[tuple[dat
     ]
 
 
+# What a due reminder reads of a patient and of the people it goes to: a chunk loads
+# hundreds of each, and whole rows with every column were a third of its time.
+DUE_FIELDS = (
+    "id",
+    "timezone",
+    "reminder_time",
+    "quiet_hours_start",
+    "quiet_hours_end",
+    "training_weekdays",
+    "user__id",
+    "user__is_active",
+    "user__role",
+    "user__email",
+)
+RECIPIENT_FIELDS = ("id", "is_active", "role", "email")
+
+
 def _eligible(patient_ids: list[int] | None = None) -> QuerySet[PatientProfile]:
     """Who may be reminded at all; of `patient_ids` only, when given (a chunk)."""
     eligible = PatientProfile.objects.filter(notifications_consent=True, user__is_active=True)
@@ -126,7 +144,8 @@ def _due(
                 patient_failed("reminders", pid, failed)
             continue
         for local_date, time_range in _windows(zone, at - window, at):
-            for patient in eligible.filter(time_range, timezone=zone_name).select_related("user"):
+            patients = eligible.filter(time_range, timezone=zone_name).select_related("user")
+            for patient in patients.only(*DUE_FIELDS):
                 due.append(Due(patient, local_date, patient.reminder_time, at))
     return due
 
@@ -136,7 +155,8 @@ def _sun_due(
 ) -> list[Due]:
     overrides = overrides_for_sun(patient_ids)
     due = []
-    for patient in _eligible(patient_ids).filter(pk__in=list(overrides)).select_related("user"):
+    sun_patients = _eligible(patient_ids).filter(pk__in=list(overrides)).select_related("user")
+    for patient in sun_patients.only(*DUE_FIELDS):
         with patient_isolated("reminders", patient.pk, failed):
             due += _sun_due_one(patient, params("SUN-1", overrides[patient.pk]), at, window)
     return due
@@ -295,31 +315,26 @@ def _send_due(
     sun = _sun_due(at, window, failed, patient_ids)
     patient_ids = list({d.patient.pk for d in due + sun})
     # S: no reminder without an active programme (paused, completed or none)
-    active = active_programmes(patient_ids)
+    targets = weekly_targets_in_force(patient_ids)
     counts = _week_counts(due)
     planned: list[tuple[Due, str]] = []
     for d in due:
-        programme = active.get(d.patient.pk)
-        if programme is None or programme.current_version is None:
+        target = targets.get(d.patient.pk)
+        if target is None:
             continue
         with patient_isolated("reminders", d.patient.pk, failed):
             if _quiet(d):
                 continue
             monday = week_monday(d.local_date)
-            version = programme.current_version
+            low, high = target
             planned += [
                 (d, kind)
-                for kind in _kinds(
-                    d,
-                    counts.get((d.patient.pk, monday), Decimal(0)),
-                    version.sessions_per_week_min,
-                    version.sessions_per_week_max,
-                )
+                for kind in _kinds(d, counts.get((d.patient.pk, monday), Decimal(0)), low, high)
             ]
     for d in sun:
         with patient_isolated("reminders", d.patient.pk, failed):
             if (
-                d.patient.pk in active
+                d.patient.pk in targets
                 and not _quiet(d)
                 and (d.local_date.isoweekday() in d.patient.training_weekdays)
             ):
@@ -332,17 +347,19 @@ def _send_due(
         ).values_list("patient_id", "kind", "local_date")
     )
     fresh = [(d, kind) for d, kind in planned if (d.patient.pk, kind, d.local_date) not in existing]
-    Reminder.objects.bulk_create(
+    insert_ignoring_conflicts(
+        Reminder,
         [
-            Reminder(patient=d.patient, kind=kind, local_date=d.local_date, due_at=d.at)
+            {"patient_id": d.patient.pk, "kind": kind, "local_date": d.local_date, "due_at": d.at}
             for d, kind in fresh
         ],
-        ignore_conflicts=True,
     )
     caregivers: dict[int, list[User]] = defaultdict(list)
-    for link in CaregiverLink.objects.filter(
-        patient_id__in={d.patient.pk for d, _ in fresh}
-    ).select_related("caregiver"):
+    for link in (
+        CaregiverLink.objects.filter(patient_id__in={d.patient.pk for d, _ in fresh})
+        .select_related("caregiver")
+        .only("patient_id", *(f"caregiver__{f}" for f in RECIPIENT_FIELDS))
+    ):
         caregivers[link.patient_id].append(link.caregiver)
     outgoing = []
     for d, kind in fresh:
