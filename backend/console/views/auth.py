@@ -15,7 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.exceptions import Throttled
-from rest_framework.parsers import FormParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
@@ -28,6 +28,7 @@ from backend.console.views.auth_forms import ConsoleSignInForm, SecondFactorForm
 
 # The throttles take the API view they guard; they key on the request alone.
 _SIGN_IN = APIView()
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
 
 class ConsoleLoginView(LoginView):
@@ -39,7 +40,9 @@ class ConsoleLoginView(LoginView):
     authentication_form = ConsoleSignInForm
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        api_request = Request(request, parsers=[FormParser()])
+        if request.content_type not in FORM_TYPES:  # the throttles read the form's username
+            return HttpResponse("Send the sign-in form.", status=415, content_type="text/plain")
+        api_request = Request(request, parsers=[FormParser(), MultiPartParser()])
         attempts = login_attempts_of(api_request)
         if attempts is not None and (wait := attempts.locked_for()):
             return self._refused(LoginLocked(wait=wait))  # even the right password waits

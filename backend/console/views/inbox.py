@@ -106,7 +106,7 @@ def home(request: HttpRequest) -> HttpResponse:
     page = Paginator(alerts, PAGE_SIZE).get_page(request.GET.get("page"))
     shown = list(page.object_list)
     # Reading the inbox is reading these alerts, as the API's alert list records it.
-    record_access(request, Action.READ, Resource.ALERT, shown)
+    record_access(request, Action.READ, Resource.ALERT, shown)  # type: ignore[arg-type]  # reads only .user and .META
     query = {k: v for k, v in request.GET.items() if k != "page" and v}
     return render(
         request,
@@ -175,7 +175,7 @@ def alert_acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
     alert = get_object_or_404(alerts_visible_to(viewer), pk=alert_id)
     with transaction.atomic():  # the acknowledgement and its audit event commit together
         alert = alerting.alert_acknowledge(alert=alert, by=viewer)
-        record_access(request, Action.ACKNOWLEDGE, Resource.ALERT, [alert])
+        record_access(request, Action.ACKNOWLEDGE, Resource.ALERT, [alert])  # type: ignore[arg-type]  # as above
     return _answer(request, alert, f"Acknowledged: {alert.reason}")
 
 
@@ -189,5 +189,5 @@ def alert_resolve(request: HttpRequest, alert_id: int) -> HttpResponse:
         return _answer(request, alert, "", form)
     with transaction.atomic():
         alert = alerting.alert_resolve(alert=alert, by=viewer, note=form.cleaned_data["note"])
-        record_access(request, Action.RESOLVE, Resource.ALERT, [alert])
+        record_access(request, Action.RESOLVE, Resource.ALERT, [alert])  # type: ignore[arg-type]  # as above
     return _answer(request, alert, f"Resolved: {alert.reason}")
