@@ -1,5 +1,5 @@
 """The console's session rules: automatic sign-out after inactivity (HIPAA automatic log-off)
-and the second sign-in step (TOTP) before any page.
+and the second sign-in step (TOTP) before any page (of the admin too, which shares the session).
 
 Both read and write only the session, which the request has loaded already for its user, so
 they add no query to a page: the second-factor decision is made once, at sign-in
@@ -71,7 +71,12 @@ class ConsoleSessionMiddleware:
         self, request: HttpRequest, view_func: Any, view_args: Any, view_kwargs: Any
     ) -> HttpResponse | None:
         match = request.resolver_match
-        if match is None or match.namespace != "console" or not request.user.is_authenticated:
+        if match is None or not request.user.is_authenticated:
+            return None
+        if match.namespace == "admin":
+            # The admin shares the session: its own sign-in must not skip the second step.
+            return None if match.url_name == "logout" else self._second_step(request, None)
+        if match.namespace != "console":
             return None
         return self._signed_out_when_idle(request, match.url_name) or self._second_step(
             request, match.url_name

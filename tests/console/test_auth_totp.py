@@ -145,3 +145,18 @@ def test_a_clinician_may_turn_two_step_sign_in_on_without_a_requirement(world: W
     clock.shift(timedelta(seconds=31))
     client.post(VERIFY, {"code": code_of(device)})
     assert "Two-step sign-in is on for your account" in client.get(ENROL).content.decode()
+
+
+@pytest.mark.django_db
+def test_the_admin_sign_in_does_not_skip_the_second_step(world: World):
+    TOTPDevice.objects.create(user=world.org_admin, name="phone", confirmed=True)
+    client = Client()
+
+    signed_in = client.post(
+        "/admin/login/", {"username": world.org_admin.username, "password": TEST_PASSWORD}
+    )
+    held = client.get("/admin/accounts/organisation/")
+
+    assert signed_in.status_code == 302
+    assert held.status_code == 302
+    assert held["Location"].startswith(VERIFY)
