@@ -8,7 +8,7 @@ PORT   ?= 8000
 
 .PHONY: run test install migrate seed lint typecheck migrations-check schema schema-check \
         rules-doc rules-doc-check check-deploy fuzz audit bench bench-quick bench-workers bench-audit chaos chaos-flood ci \
-        clean
+        clean screens
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ run: $(STAMP)
 ## PostgreSQL/Redis/worker tests with a reason; .ci/run sets them so nothing is skipped.
 test: $(STAMP)
 	$(BIN)/pytest
+
+## screens: the console's browser tests, which write a screenshot of each page at desktop
+## (1280 px) and tablet (768 px) width under .run/screens/ (needs Debian's chromium).
+screens: $(STAMP)
+	PHYSIOTRACK_REQUIRE_BROWSER=1 $(BIN)/pytest tests/console -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

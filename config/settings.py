@@ -66,6 +66,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "backend.core",
     "backend.accounts",
     "backend.exercise",
@@ -87,8 +90,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): the second factor
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    # The console's idle sign-out and second-factor gate (after auth and OTP, which it reads).
+    "backend.console.middleware.ConsoleSessionMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -182,6 +190,11 @@ ACTIVATION_CODE_TTL = timedelta(hours=int(os.environ.get("ACTIVATION_CODE_TTL_HO
 LOGIN_LOCKOUT_ATTEMPTS = int(os.environ.get("LOGIN_LOCKOUT_ATTEMPTS", "5"))
 LOGIN_LOCKOUT_WINDOW = timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_WINDOW_MINUTES", "15")))
 LOGIN_LOCKOUT_COOL_OFF = timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15")))
+# The console signs a person out after this long without a request of theirs (HIPAA automatic
+# log-off; the header's emergency count polling does not count as activity).
+CONSOLE_IDLE_TIMEOUT_SECONDS = int(os.environ.get("CONSOLE_IDLE_TIMEOUT_SECONDS", "1800"))
+# Second factor (django-otp): the issuer shown in the authenticator app next to the account.
+OTP_TOTP_ISSUER = "PhysioTrack"
 
 # --- Internationalisation: store UTC, convert per patient ------------------------------------
 LANGUAGE_CODE = "en"
@@ -415,6 +428,23 @@ CORS_URLS_REGEX = r"^/api/.*$"
 CORS_ALLOW_HEADERS = (*default_cors_headers, "idempotency-key", "x-request-id")
 CORS_EXPOSE_HEADERS = ["X-Request-ID", "Idempotent-Replayed", "Retry-After", "ETag"]
 SESSION_COOKIE_HTTPONLY = True
+# Strict Content-Security-Policy (django-csp): no inline script or style anywhere in the
+# console; its charts are inline SVG (presentation attributes) and its QR code a data: image
+# at most. The API docs (Swagger UI, ReDoc) and the admin ship inline scripts and styles of
+# their own and are left without the header; they are not patient-facing pages.
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/api/docs/", "/api/redoc/", f"/{ADMIN_URL}"],
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    },
+}
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

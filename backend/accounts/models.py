@@ -36,6 +36,11 @@ class Organisation(models.Model):
 
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True)
+    console_requires_totp = models.BooleanField(
+        default=False,
+        help_text="Every console user of the organisation signs in with a second factor "
+        "(an authenticator app's code); without one they enrol at their next sign-in.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

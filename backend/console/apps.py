@@ -7,3 +7,6 @@ class ConsoleConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "backend.console"
     label = "console"
+
+    def ready(self) -> None:
+        from backend.console import middleware  # noqa: F401  # connects the sign-in receiver
