@@ -31,7 +31,14 @@ def console_view(view: View) -> View:
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         user = request.user
         if not user.is_authenticated:
-            return redirect_to_login(request.get_full_path(), login_url="console:login")
+            login = redirect_to_login(request.get_full_path(), login_url="console:login")
+            if getattr(request, "htmx", False):
+                # A fragment request (the header's poll) after the session ended elsewhere:
+                # move the whole page to the sign-in, not the sign-in into the fragment.
+                response = HttpResponse(status=204)
+                response["HX-Redirect"] = login["Location"]
+                return response
+            return login
         if not may_use_console(user):
             return render(request, "console/not_for_you.html", status=403)
         return view(request, *args, **kwargs)

@@ -172,6 +172,18 @@ def test_the_polled_emergency_count_is_not_activity(world: World, clock):
 
 
 @pytest.mark.django_db
+def test_a_poll_after_signing_out_elsewhere_moves_the_page_to_the_sign_in(world: World):
+    client = Client()
+    sign_in(client, world.physio.username)
+    client.post("/console/logout/")  # e.g. in another tab
+
+    polled = client.get(BADGE, HTTP_HX_REQUEST="true")
+
+    assert polled.status_code == 204
+    assert polled["HX-Redirect"].startswith(LOGIN)  # not the sign-in page inside the badge
+
+
+@pytest.mark.django_db
 def test_the_idle_timeout_is_a_setting(world: World, clock, settings):
     settings.CONSOLE_IDLE_TIMEOUT_SECONDS = 5 * 60
     client = Client()
