@@ -40,8 +40,10 @@ def test_a_physiotherapist_enrols_a_patient_sees_the_code_once_and_links_a_careg
     assert page.get_by_role("heading", name="This form was already sent").is_visible()
     assert code not in page.content()
     assert PatientProfile.objects.filter(user__first_name="Ada").count() == 1
+    assert_accessible(page)
 
     page.get_by_role("link", name="Link a caregiver to Ada Okoro").click()
+    assert_accessible(page)
     page.get_by_label("First name").fill("Grace")
     page.get_by_label("Last name").fill("Okoro")
     page.get_by_label("Relationship").select_option("guardian")
