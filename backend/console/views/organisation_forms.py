@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from backend.accounts.models import User
 
 
-class _ClinicianChoice(forms.ModelChoiceField):  # type: ignore[type-arg]
+class _ClinicianChoice(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return f"{obj.display_name} — {obj.get_role_display()}"
 
