@@ -25,6 +25,7 @@ run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	@echo ""
+	@echo "  Console:               http://$(HOST):$(PORT)/console/ (sign in with a clinician or admin login above)"
 	@echo "  API docs (Swagger UI): http://$(HOST):$(PORT)/api/docs/"
 	@echo "  ReDoc:                 http://$(HOST):$(PORT)/api/redoc/"
 	@echo "  OpenAPI schema:        http://$(HOST):$(PORT)/api/schema/"

@@ -14,6 +14,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from backend.accounts.models import (
+    CLINICIAN_ROLES,
     CaregiverLink,
     CareTeamMembership,
     PatientProfile,
@@ -133,3 +134,48 @@ def users_deactivatable_by(viewer: User) -> QuerySet[User]:
         caregivers = CaregiverLink.objects.filter(patient__in=patients).values("caregiver_id")
         return users.filter(Q(pk__in=patients.values("user_id")) | Q(pk__in=caregivers))
     return users.none()
+
+
+def organisation_people(viewer: User) -> QuerySet[User]:
+    """The people of an organisation admin's organisation, as its admin pages list them
+    (platform staff are not theirs to manage); nobody for anyone else."""
+    if viewer.role != Role.ORG_ADMIN or not viewer.is_active or viewer.organisation_id is None:
+        return User.objects.none()
+    return User.objects.filter(organisation_id=viewer.organisation_id, is_superuser=False).order_by(
+        "last_name", "first_name", "id"
+    )
+
+
+def care_teams_managed_by(viewer: User) -> QuerySet[PatientProfile]:
+    """Patients whose care teams an organisation admin manages (their organisation's), with
+    each team's seats in force; nobody for anyone else. The admin sees who is on a team, not
+    the patient's record (`patients_visible_to` stays closed to them)."""
+    if viewer.role != Role.ORG_ADMIN or not viewer.is_active or viewer.organisation_id is None:
+        return PatientProfile.objects.none()
+    return (
+        PatientProfile.objects.filter(user__organisation_id=viewer.organisation_id)
+        .select_related("user")
+        .prefetch_related(
+            Prefetch(
+                "care_team",
+                queryset=CareTeamMembership.objects.select_related("member").order_by("role", "id"),
+            )
+        )
+    )
+
+
+def care_team_candidates(patient: PatientProfile) -> QuerySet[User]:
+    """Clinicians who could take a seat on the patient's team: active, of the patient's
+    organisation, not already on it (`care_team_member_add` checks the same)."""
+    organisation_id = patient.user.organisation_id
+    if organisation_id is None:
+        return User.objects.none()
+    return (
+        User.objects.filter(
+            organisation_id=organisation_id,
+            role__in=CLINICIAN_ROLES,
+            is_active=True,
+        )
+        .exclude(pk__in=CareTeamMembership.objects.filter(patient=patient).values("member_id"))
+        .order_by("last_name", "first_name", "id")
+    )

@@ -61,6 +61,25 @@ def _require_clinician(user: User, *, roles: frozenset[str] = CLINICIAN_ROLES) -
     require_role(user, roles, "Only a clinician of the care team may do this.")
 
 
+# Who enrols patients (`patient_create`); the console asks before showing its form.
+ENROLLING_ROLES = frozenset({Role.PHYSIOTHERAPIST})
+
+
+def _require_team_manager(user: User, patient: PatientProfile) -> None:
+    """Care-team seats are changed by a clinician (the API's callers have checked that the
+    patient is on their teams) or by the organisation admin of the patient's organisation,
+    who manages teams (README: in the admin and the console) without seeing the record."""
+    if user.role == Role.ORG_ADMIN:
+        if user.organisation_id is None or user.organisation_id != patient.user.organisation_id:
+            raise DomainError(
+                "Only the patient's organisation manages this care team.",
+                code="permission_denied",
+                status=403,
+            )
+        return
+    _require_clinician(user)
+
+
 def _unique_username(first_name: str, last_name: str) -> str:
     stem = slugify(f"{first_name}.{last_name}")[:20].strip("-") or "user"
     return f"{stem}-{secrets.token_hex(3)}"
@@ -164,7 +183,7 @@ def patient_create(
 ) -> PatientCreated:
     """A physiotherapist enrols a patient: the account, its profile, a care-team seat for the
     physiotherapist, and the one-time code the patient activates the app with."""
-    _require_clinician(by, roles=frozenset({Role.PHYSIOTHERAPIST}))
+    _require_clinician(by, roles=ENROLLING_ROLES)
     _check_date_of_birth(date_of_birth)
     user = User(
         username=_unique_username(first_name, last_name),
@@ -245,7 +264,7 @@ def patient_profile_update(
 def care_team_member_add(
     *, patient: PatientProfile, member_id: int, by: User, role: str | None = None
 ) -> CareTeamMembership:
-    _require_clinician(by)
+    _require_team_manager(by, patient)
     member = User.objects.filter(
         pk=member_id,
         organisation=patient.user.organisation,
@@ -272,7 +291,7 @@ def care_team_member_add(
 
 @transaction.atomic
 def care_team_member_remove(*, membership: CareTeamMembership, by: User) -> None:
-    _require_clinician(by)
+    _require_team_manager(by, membership.patient)
     # Lock the patient first: two concurrent removals then queue instead of deadlocking.
     PatientProfile.objects.select_for_update().filter(pk=membership.patient_id).first()
     remaining_physios = (

@@ -84,3 +84,45 @@ def test_the_demo_patients_have_programmes_logs_and_assessments(settings, client
 
     assert WeeklyAdherence.objects.filter(patient__user__username="demo.amelia").count() >= 5
     assert any(row["last_session_at"] for row in rows)
+
+
+def test_the_demo_clinic_has_something_real_for_every_chart(settings):
+    from backend.alerts.models import Alert, RuleOverride, WeeklyAdherence
+    from backend.exercise.models import (
+        Assessment,
+        Programme,
+        ProgressionProposal,
+        SessionLog,
+    )
+    from backend.symptoms.models import SymptomReport
+
+    settings.DEBUG = True
+    call_command("seed_demo")
+    alerts = set(Alert.objects.values_list("patient__user__username", "rule_id", "urgency"))
+    call_command("seed_demo")
+
+    assert set(Alert.objects.values_list("patient__user__username", "rule_id", "urgency")) == alerts
+    noah = PatientProfile.objects.get(user__username="demo.noah")
+    # Twelve weeks of sessions and of weekly adherence against the 2-3 target.
+    first = SessionLog.objects.filter(patient=noah).order_by("started_at").first()
+    assert first is not None
+    assert (
+        SessionLog.objects.filter(patient=noah).latest("started_at").started_at - first.started_at
+    ).days >= 75
+    assert WeeklyAdherence.objects.filter(patient=noah).count() >= 12
+    # Every trend the patient page draws, at three dates.
+    for measure in ("CMAS", "MMT8", "CHAQ", "STS30", "TUG", "EGFR"):
+        assert Assessment.objects.filter(patient=noah, measure=measure).count() == 3, measure
+    # Symptom reports, open alerts of every urgency including an emergency.
+    assert SymptomReport.objects.filter(patient__user__username="demo.mia", tier=1).exists()
+    assert SymptomReport.objects.filter(patient=noah, tier=3).exists()
+    open_alerts = Alert.objects.filter(status="open")
+    assert {"emergency", "urgent", "routine"} <= set(open_alerts.values_list("urgency", flat=True))
+    assert {"SYM-1", "KID-1", "FD-1", "A-2"} <= {rule for _, rule, _ in alerts}
+    # A revised programme (version history), an open progression proposal, a caregiver
+    # invited but not activated yet, and a tuned rule.
+    amelia = Programme.objects.get(patient__user__username="demo.amelia")
+    assert amelia.versions.count() == 2
+    assert ProgressionProposal.objects.filter(programme=amelia, status="open").exists()
+    assert not User.objects.get(first_name="Carmen", role="caregiver").is_active
+    assert RuleOverride.objects.filter(patient=noah, rule_id="FD-7").exists()
