@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from backend.accounts.models import PatientProfile, Role, User
@@ -23,6 +23,7 @@ from backend.exercise.models import (
 )
 from backend.exercise.services.common import ANY_CLINICIAN, require_not_future
 from backend.exercise.services.progression import progression_evaluate
+from backend.exercise.services.session_insert import session_log_insert
 from backend.symptoms.models import ReportSource
 from backend.symptoms.services import (
     ReportOutcome,
@@ -132,10 +133,10 @@ def _version_with_items(
     return version, {}
 
 
-def _write_results(
+def _results_of(
     session: SessionLog, results: list[dict[str, Any]], items: dict[int, ProgrammeItem]
-) -> None:
-    written = SessionItemResult.objects.bulk_create(
+) -> list[SessionItemResult]:
+    return [
         SessionItemResult(
             session=session,
             item=items[result["item"]],
@@ -143,7 +144,13 @@ def _write_results(
             **{name: result[name] for name in RESULT_FIELDS if result.get(name) is not None},
         )
         for result in results
-    )
+    ]
+
+
+def _write_results(
+    session: SessionLog, results: list[dict[str, Any]], items: dict[int, ProgrammeItem]
+) -> None:
+    written = SessionItemResult.objects.bulk_create(_results_of(session, results, items))
     _remember_results(session, sorted(written, key=lambda result: result.item.position))
 
 
@@ -165,29 +172,33 @@ def session_log_record(*, by: User, patient: PatientProfile, data: dict[str, Any
     version, items = _version_with_items(patient, data["version"])
     _check(data, patient, version, items)
     ahead = (data["ended_at"] - timezone.now()).total_seconds()
-    try:
-        with transaction.atomic():
-            session = SessionLog.objects.create(
-                patient=patient,
-                client_id=data["client_id"],
-                programme=version.programme,
-                version=version,
-                programme_status_at_log=version.programme.status,
-                recorded_by=by,
-                supervised=by.role in ANY_CLINICIAN,
-                clock_ahead_seconds=round(ahead) if ahead > 0 else None,
-                **{name: data[name] for name in SESSION_FIELDS if data.get(name) is not None},
-            )
-            _write_results(session, data.get("results", []), items)
+    session = SessionLog(
+        patient=patient,
+        client_id=data["client_id"],
+        programme=version.programme,
+        version=version,
+        programme_status_at_log=version.programme.status,
+        recorded_by=by,
+        supervised=by.role in ANY_CLINICIAN,
+        clock_ahead_seconds=round(ahead) if ahead > 0 else None,
+        **{name: data[name] for name in SESSION_FIELDS if data.get(name) is not None},
+    )
+    results = _results_of(session, data.get("results", []), items)
+    with transaction.atomic(savepoint=False):  # all or nothing, in the caller's transaction
+        if session_log_insert(session, results):
+            _remember_results(session, sorted(results, key=lambda result: result.item.position))
             symptoms = _report_symptoms(by, patient, session, data, ReportSource.SESSION)
             progression_evaluate(session=session, items=items)
             decline_check_request(patient_id=session.patient_id)
-    except IntegrityError:
-        existing = _stored(patient, data["client_id"])
-        if existing is None:
-            raise
-        return _replayed(by, patient, existing, data)
-    return Recorded(session, created=True, symptoms=symptoms)
+            return Recorded(session, created=True, symptoms=symptoms)
+    # The same client_id raced in and its upload committed first (the INSERT waited for it):
+    # this upload is a replay of that one.
+    existing = _stored(patient, data["client_id"])
+    if existing is None:  # the INSERT saw a row this read cannot: never under READ COMMITTED
+        raise DomainError(
+            "This upload collided with another; retry it.", code="conflict", status=409
+        )
+    return _replayed(by, patient, existing, data)
 
 
 def _report_symptoms(
