@@ -15,13 +15,14 @@ from tests.exercise.conftest import session_body
 pytestmark = pytest.mark.django_db
 
 SESSIONS = "/api/v1/sessions/"
-# user with profile; stored client_id?; version with items; the log with its results (one
-# statement on PostgreSQL, a data-modifying WITH; SQLite has none and takes two); decline
-# check; the audit event (backend.audit: every write is recorded)
+# user with profile; the version's items, each saying whether the client_id is stored; the
+# log with its results (one statement on PostgreSQL, a data-modifying WITH; SQLite has none
+# and takes two); decline check; the audit event (backend.audit: every write is recorded)
 LOG_WITH_RESULTS = 1 if connection.vendor == "postgresql" else 2
 AUDIT = 1
-NEW_LOG_QUERIES = 4 + LOG_WITH_RESULTS + AUDIT
-# user with profile; the stored log with its version; its results; their items
+NEW_LOG_QUERIES = 3 + LOG_WITH_RESULTS + AUDIT
+# user with profile; the version's items saying the client_id is stored; the stored log with
+# its version; its results with their items
 REPLAY_QUERIES = 4
 
 
@@ -76,8 +77,7 @@ def test_a_replay_reads_the_stored_log_and_writes_nothing(world, programme, clie
 NEW_LOG_ROUND_TRIPS = [
     "SELECT",  # the user with their profile (authentication)
     "BEGIN",
-    "SELECT",  # a log stored under this client_id?
-    "SELECT",  # the version with its items
+    "SELECT",  # the version's items (with the version), and a log stored under this client_id?
     "WITH",  # the log and its results, one statement
     "INSERT",  # the decline check
     "INSERT",  # the audit event
@@ -87,7 +87,7 @@ NEW_LOG_ROUND_TRIPS = [
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_a_new_log_with_pain_scores_takes_eight_round_trips(world, programme, client_for):
+def test_a_new_log_with_pain_scores_takes_seven_round_trips(world, programme, client_for):
     patient = client_for(world.patient.user)
     body = session_body(programme, effort_value=15, pain_before=2, pain_after=3)
 

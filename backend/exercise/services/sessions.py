@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
+from django.db.models import Exists, Prefetch
 from django.utils import timezone
 
 from backend.accounts.models import PatientProfile, Role, User
@@ -108,21 +109,28 @@ def _check(
         raise DomainError("The session log is not valid.", errors=errors)
 
 
-def _version_with_items(
-    patient: PatientProfile, version_id: int
-) -> tuple[ProgrammeVersion, dict[int, ProgrammeItem]]:
-    """The patient's version and its items, in one query when it has items (it always has
-    when prescribed through the API)."""
+def _prescribed_unless_stored(
+    patient: PatientProfile, data: dict[str, Any]
+) -> SessionLog | tuple[ProgrammeVersion, dict[int, ProgrammeItem]]:
+    """The log already stored under the upload's client_id (a replay), or else the patient's
+    version the log is for and its items. One query for a new log whose version has items
+    (always, when prescribed through the API): each item row also says whether the
+    client_id is stored, so a new log needs no read of its own for that."""
+    stored = SessionLog.objects.filter(patient=patient, client_id=data["client_id"])
     items = list(
-        ProgrammeItem.objects.select_related("version__programme").filter(
-            version_id=version_id, version__programme__patient=patient
-        )
+        ProgrammeItem.objects.select_related("version__programme")
+        .filter(version_id=data["version"], version__programme__patient=patient)
+        .annotate(client_id_stored=Exists(stored))
     )
+    if not items or items[0].client_id_stored:
+        existing = _stored(patient, data["client_id"])
+        if existing is not None:
+            return existing
     if items:
         return items[0].version, {item.pk: item for item in items}
     version = (
         ProgrammeVersion.objects.select_related("programme")
-        .filter(pk=version_id, programme__patient=patient)
+        .filter(pk=data["version"], programme__patient=patient)
         .first()
     )
     if version is None:
@@ -166,10 +174,10 @@ def _remember_results(session: SessionLog, results: list[SessionItemResult]) -> 
 def session_log_record(*, by: User, patient: PatientProfile, data: dict[str, Any]) -> Recorded:
     """Stores a log once. A replay with a known client_id returns the stored log unchanged,
     also when two uploads race (the unique constraint decides, the loser reads the winner)."""
-    existing = _stored(patient, data["client_id"])
-    if existing is not None:
-        return _replayed(by, patient, existing, data)
-    version, items = _version_with_items(patient, data["version"])
+    prescribed = _prescribed_unless_stored(patient, data)
+    if isinstance(prescribed, SessionLog):
+        return _replayed(by, patient, prescribed, data)
+    version, items = prescribed
     _check(data, patient, version, items)
     ahead = (data["ended_at"] - timezone.now()).total_seconds()
     session = SessionLog(
@@ -238,7 +246,8 @@ def _stored(patient: PatientProfile, client_id: Any) -> SessionLog | None:
     response shows: a replay answers with exactly what the first upload got."""
     return (
         SessionLog.objects.select_related("version")
-        .prefetch_related("results__item")
+        # The results with their items in one query, not two.
+        .prefetch_related(Prefetch("results", SessionItemResult.objects.select_related("item")))
         .filter(patient=patient, client_id=client_id)
         .first()
     )
