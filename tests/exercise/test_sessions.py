@@ -259,6 +259,22 @@ def test_a_retry_with_changed_content_still_returns_what_was_stored(world, progr
     assert again.json()["safety_message"] == SAFETY_MESSAGES[SymptomTier.SAME_DAY]
 
 
+def test_a_retry_naming_a_version_not_the_patients_still_returns_what_was_stored(
+    world, programme, client_for
+):
+    # given a stored log
+    patient = client_for(world.patient.user)
+    body = session_body(programme)
+    first = log(patient, body)
+
+    # when its retry names a version that is not the patient's (a phone that lost its copy)
+    again = log(patient, {**body, "version": programme.current_version.pk + 1000})
+
+    # then the client_id decides: the stored log comes back, not a refusal
+    assert again.status_code == 200, again.json()
+    assert again.json() == first.json()
+
+
 def test_one_client_id_used_by_two_patients_makes_two_logs(
     world, programme, other_programme, client_for
 ):

@@ -7,7 +7,8 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
+from django.db.models import Exists, Prefetch
 from django.utils import timezone
 
 from backend.accounts.models import PatientProfile, Role, User
@@ -23,6 +24,7 @@ from backend.exercise.models import (
 )
 from backend.exercise.services.common import ANY_CLINICIAN, require_not_future
 from backend.exercise.services.progression import progression_evaluate
+from backend.exercise.services.session_insert import session_log_insert
 from backend.symptoms.models import ReportSource
 from backend.symptoms.services import (
     ReportOutcome,
@@ -107,21 +109,28 @@ def _check(
         raise DomainError("The session log is not valid.", errors=errors)
 
 
-def _version_with_items(
-    patient: PatientProfile, version_id: int
-) -> tuple[ProgrammeVersion, dict[int, ProgrammeItem]]:
-    """The patient's version and its items, in one query when it has items (it always has
-    when prescribed through the API)."""
+def _prescribed_unless_stored(
+    patient: PatientProfile, data: dict[str, Any]
+) -> SessionLog | tuple[ProgrammeVersion, dict[int, ProgrammeItem]]:
+    """The log already stored under the upload's client_id (a replay), or else the patient's
+    version the log is for and its items. One query for a new log whose version has items
+    (always, when prescribed through the API): each item row also says whether the
+    client_id is stored, so a new log needs no read of its own for that."""
+    stored = SessionLog.objects.filter(patient=patient, client_id=data["client_id"])
     items = list(
-        ProgrammeItem.objects.select_related("version__programme").filter(
-            version_id=version_id, version__programme__patient=patient
-        )
+        ProgrammeItem.objects.select_related("version__programme")
+        .filter(version_id=data["version"], version__programme__patient=patient)
+        .annotate(client_id_stored=Exists(stored))
     )
+    if not items or items[0].client_id_stored:
+        existing = _stored(patient, data["client_id"])
+        if existing is not None:
+            return existing
     if items:
         return items[0].version, {item.pk: item for item in items}
     version = (
         ProgrammeVersion.objects.select_related("programme")
-        .filter(pk=version_id, programme__patient=patient)
+        .filter(pk=data["version"], programme__patient=patient)
         .first()
     )
     if version is None:
@@ -132,10 +141,10 @@ def _version_with_items(
     return version, {}
 
 
-def _write_results(
+def _results_of(
     session: SessionLog, results: list[dict[str, Any]], items: dict[int, ProgrammeItem]
-) -> None:
-    written = SessionItemResult.objects.bulk_create(
+) -> list[SessionItemResult]:
+    return [
         SessionItemResult(
             session=session,
             item=items[result["item"]],
@@ -143,7 +152,13 @@ def _write_results(
             **{name: result[name] for name in RESULT_FIELDS if result.get(name) is not None},
         )
         for result in results
-    )
+    ]
+
+
+def _write_results(
+    session: SessionLog, results: list[dict[str, Any]], items: dict[int, ProgrammeItem]
+) -> None:
+    written = SessionItemResult.objects.bulk_create(_results_of(session, results, items))
     _remember_results(session, sorted(written, key=lambda result: result.item.position))
 
 
@@ -159,35 +174,39 @@ def _remember_results(session: SessionLog, results: list[SessionItemResult]) -> 
 def session_log_record(*, by: User, patient: PatientProfile, data: dict[str, Any]) -> Recorded:
     """Stores a log once. A replay with a known client_id returns the stored log unchanged,
     also when two uploads race (the unique constraint decides, the loser reads the winner)."""
-    existing = _stored(patient, data["client_id"])
-    if existing is not None:
-        return _replayed(by, patient, existing, data)
-    version, items = _version_with_items(patient, data["version"])
+    prescribed = _prescribed_unless_stored(patient, data)
+    if isinstance(prescribed, SessionLog):
+        return _replayed(by, patient, prescribed, data)
+    version, items = prescribed
     _check(data, patient, version, items)
     ahead = (data["ended_at"] - timezone.now()).total_seconds()
-    try:
-        with transaction.atomic():
-            session = SessionLog.objects.create(
-                patient=patient,
-                client_id=data["client_id"],
-                programme=version.programme,
-                version=version,
-                programme_status_at_log=version.programme.status,
-                recorded_by=by,
-                supervised=by.role in ANY_CLINICIAN,
-                clock_ahead_seconds=round(ahead) if ahead > 0 else None,
-                **{name: data[name] for name in SESSION_FIELDS if data.get(name) is not None},
-            )
-            _write_results(session, data.get("results", []), items)
+    session = SessionLog(
+        patient=patient,
+        client_id=data["client_id"],
+        programme=version.programme,
+        version=version,
+        programme_status_at_log=version.programme.status,
+        recorded_by=by,
+        supervised=by.role in ANY_CLINICIAN,
+        clock_ahead_seconds=round(ahead) if ahead > 0 else None,
+        **{name: data[name] for name in SESSION_FIELDS if data.get(name) is not None},
+    )
+    results = _results_of(session, data.get("results", []), items)
+    with transaction.atomic(savepoint=False):  # all or nothing, in the caller's transaction
+        if session_log_insert(session, results):
+            _remember_results(session, sorted(results, key=lambda result: result.item.position))
             symptoms = _report_symptoms(by, patient, session, data, ReportSource.SESSION)
             progression_evaluate(session=session, items=items)
             decline_check_request(patient_id=session.patient_id)
-    except IntegrityError:
-        existing = _stored(patient, data["client_id"])
-        if existing is None:
-            raise
-        return _replayed(by, patient, existing, data)
-    return Recorded(session, created=True, symptoms=symptoms)
+            return Recorded(session, created=True, symptoms=symptoms)
+    # The same client_id raced in and its upload committed first (the INSERT waited for it):
+    # this upload is a replay of that one.
+    existing = _stored(patient, data["client_id"])
+    if existing is None:  # the INSERT saw a row this read cannot: never under READ COMMITTED
+        raise DomainError(
+            "This upload collided with another; retry it.", code="conflict", status=409
+        )
+    return _replayed(by, patient, existing, data)
 
 
 def _report_symptoms(
@@ -227,7 +246,8 @@ def _stored(patient: PatientProfile, client_id: Any) -> SessionLog | None:
     response shows: a replay answers with exactly what the first upload got."""
     return (
         SessionLog.objects.select_related("version")
-        .prefetch_related("results__item")
+        # The results with their items in one query, not two.
+        .prefetch_related(Prefetch("results", SessionItemResult.objects.select_related("item")))
         .filter(patient=patient, client_id=client_id)
         .first()
     )
