@@ -36,6 +36,7 @@ from backend.exercise.models import (
     ProgrammeEvent,
     ProgrammeItem,
     ProgrammeStatus,
+    ProgrammeTemplate,
     ProgrammeVersion,
     ProgressionProposal,
     SessionItemResult,
@@ -143,6 +144,16 @@ def proposals_visible_to(viewer: User) -> QuerySet[ProgressionProposal]:
     return ProgressionProposal.objects.filter(
         programme__patient__in=patients_visible_to(viewer)
     ).select_related("exercise", "programme", "item")
+
+
+def templates_visible_to(viewer: User) -> QuerySet[ProgrammeTemplate]:
+    """The organisation's templates in force, for its clinicians; nobody else sees any
+    (a template is no patient data, but it is the care team's working material)."""
+    if not viewer.is_clinician or viewer.organisation_id is None:
+        return ProgrammeTemplate.objects.none()
+    return ProgrammeTemplate.objects.filter(
+        organisation_id=viewer.organisation_id, archived_at__isnull=True
+    ).select_related("created_by")
 
 
 # --- Sessions -------------------------------------------------------------------------------
