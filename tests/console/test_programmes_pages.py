@@ -374,6 +374,18 @@ def test_proposals_show_their_two_sessions_with_items_done(world, programme):
     assert AccessEvent.objects.filter(resource_type="progression_proposal").count() == 2
 
 
+def test_evidence_sessions_are_dated_in_the_patients_own_time_zone(world, programme):
+    world.patient.timezone = "America/Los_Angeles"
+    world.patient.save(update_fields=["timezone"])
+    two_qualifying_sessions(programme)
+
+    text = page_text(signed_in(world.physio).get("/console/programmes/proposals/"))
+
+    # The newer session began on 3 November at 08:00 UTC: midnight in Los Angeles (UTC-8).
+    assert "Tue 3 Nov 2026, 00:00" in text
+    assert "Tue 3 Nov 2026, 08:00" not in text
+
+
 def test_accepting_a_proposal_makes_a_new_version(world, programme):
     two_qualifying_sessions(programme)
     proposal = ProgressionProposal.objects.get(change="sets")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -163,12 +164,16 @@ def _evidence(
 ) -> list[dict[str, Any]]:
     """The two qualifying sessions: when, effort and pain, and the item done vs prescribed."""
     item = proposal.item
+    zone = ZoneInfo(proposal.programme.patient.timezone)
     sessions = []
     for session in proposal.evidence.get("sessions", []):
         result = results.get((session["session_id"], proposal.item_id))
         sessions.append(
             {
-                "started_at": datetime.fromisoformat(session["started_at"]),
+                # In the patient's own time zone: "Monday evening" is the patient's evening.
+                "started_at": timezone.localtime(
+                    datetime.fromisoformat(session["started_at"]), zone
+                ),
                 "completion": session.get("completion"),
                 "effort": session.get("effort"),
                 "effort_scale": session.get("effort_scale"),
