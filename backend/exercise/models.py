@@ -388,3 +388,38 @@ class Assessment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.measure} {self.value} ({self.setting})"
+
+
+class ProgrammeTemplate(models.Model):
+    """An organisation's reusable prescription: a version's content without its dates or
+    patient (goals, sessions per week, training days, items with their doses), to prescribe
+    from. `content` is stored JSON-safe (decimals as strings) and checked by the same rules
+    as a programme when it is written (services/templates.py)."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="programme_templates"
+    )
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    content = models.JSONField()
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # Archived, not deleted: programmes prescribed from it keep their own copy of the content,
+    # and an archived name may be reused.
+    archived_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "name"],
+                condition=Q(archived_at__isnull=True),
+                name="template_name_once_per_organisation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

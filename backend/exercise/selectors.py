@@ -36,6 +36,7 @@ from backend.exercise.models import (
     ProgrammeEvent,
     ProgrammeItem,
     ProgrammeStatus,
+    ProgrammeTemplate,
     ProgrammeVersion,
     ProgressionProposal,
     SessionItemResult,
@@ -143,6 +144,53 @@ def proposals_visible_to(viewer: User) -> QuerySet[ProgressionProposal]:
     return ProgressionProposal.objects.filter(
         programme__patient__in=patients_visible_to(viewer)
     ).select_related("exercise", "programme", "item")
+
+
+def programme_in_hand(*, viewer: User, patient_id: int) -> Programme | None:
+    """The programme a physiotherapist works on for the patient: the active one, else the
+    paused one, else the newest draft (completed ones are history). With its items."""
+    found = sorted(
+        programmes_visible_to(viewer)
+        .filter(patient_id=patient_id)
+        .exclude(status=ProgrammeStatus.COMPLETED),
+        key=lambda p: (
+            [ProgrammeStatus.ACTIVE, ProgrammeStatus.PAUSED, ProgrammeStatus.DRAFT].index(
+                ProgrammeStatus(p.status)
+            ),
+            -p.pk,
+        ),
+    )
+    return found[0] if found else None
+
+
+def proposal_evidence_results(
+    viewer: User, proposals: Iterable[ProgressionProposal]
+) -> dict[tuple[int, int], SessionItemResult]:
+    """What was done of each proposal's item in its evidence sessions, keyed by (session id,
+    item id): one query for a page of proposals."""
+    wanted = {
+        (session["session_id"], proposal.item_id)
+        for proposal in proposals
+        for session in proposal.evidence.get("sessions", [])
+    }
+    if not wanted:
+        return {}
+    results = SessionItemResult.objects.filter(
+        of_visible_patients(viewer, "session__patient"),
+        session_id__in={session_id for session_id, _ in wanted},
+        item_id__in={item_id for _, item_id in wanted},
+    )
+    return {(r.session_id, r.item_id): r for r in results}
+
+
+def templates_visible_to(viewer: User) -> QuerySet[ProgrammeTemplate]:
+    """The organisation's templates in force, for its clinicians; nobody else sees any
+    (a template is no patient data, but it is the care team's working material)."""
+    if not viewer.is_clinician or viewer.organisation_id is None:
+        return ProgrammeTemplate.objects.none()
+    return ProgrammeTemplate.objects.filter(
+        organisation_id=viewer.organisation_id, archived_at__isnull=True
+    ).select_related("created_by")
 
 
 # --- Sessions -------------------------------------------------------------------------------

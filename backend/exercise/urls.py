@@ -1,6 +1,6 @@
 from django.urls import path
 
-from backend.exercise.apis import assessments, library, programmes, sessions
+from backend.exercise.apis import assessments, library, programmes, sessions, templates
 
 urlpatterns = [
     path("exercises/", library.ExerciseListCreateApi.as_view(), name="exercises"),
@@ -29,6 +29,26 @@ urlpatterns = [
         "programmes/<id:programme_id>/complete/",
         programmes.ProgrammeCompleteApi.as_view(),
         name="programme-complete",
+    ),
+    path(
+        "programmes/<id:programme_id>/save-as-template/",
+        templates.ProgrammeSaveAsTemplateApi.as_view(),
+        name="programme-save-as-template",
+    ),
+    path(
+        "programme-templates/",
+        templates.TemplateListCreateApi.as_view(),
+        name="programme-templates",
+    ),
+    path(
+        "programme-templates/<id:template_id>/",
+        templates.TemplateDetailApi.as_view(),
+        name="programme-template",
+    ),
+    path(
+        "programme-templates/<id:template_id>/prescribe/",
+        templates.TemplatePrescribeApi.as_view(),
+        name="programme-template-prescribe",
     ),
     path("progression-proposals/", programmes.ProposalListApi.as_view(), name="proposals"),
     path(

@@ -57,6 +57,7 @@ from backend.alerts.models import Notification
 from backend.alerts.services.alerting import Audience
 from backend.exercise.models import Programme
 from backend.exercise.services.programmes import programme_pause
+from backend.exercise.services.templates import template_create
 from tests.builders import (
     alert_raised,
     done_as_prescribed,
@@ -171,6 +172,7 @@ def build_subjects() -> Subjects:
     )
     device = PushDevice.objects.create(user=user, platform="android", token="matrix-phone")
     nurse_seat = world.patient.care_team.get(member=world.nurse)
+    template = template_create(by=world.physio, name="Matrix template", programme=programme)
     pending = account_services.patient_create(
         by=world.physio,
         first_name="Pending",
@@ -199,6 +201,7 @@ def build_subjects() -> Subjects:
         "device": device.pk,
         "nurse_seat": nurse_seat.pk,
         "patient_user": user.pk,
+        "template": template.pk,
     }
     return subjects
 
@@ -237,6 +240,7 @@ PATH_OBJECTS = {
     "device_id": "device",
     "membership_id": "nurse_seat",
     "user_id": "patient_user",
+    "template_id": "template",
 }
 
 
@@ -317,6 +321,25 @@ def revise_body(s: Subjects) -> dict[str, Any]:
         "items": _version_items(s),
         "reason": "Three sets now",
     }
+
+
+def template_body(s: Subjects) -> dict[str, Any]:
+    return {
+        "name": "Another template",
+        "content": {"items": [{"exercise": s.ids["exercise_in_programme"], "sets": 2, "reps": 8}]},
+    }
+
+
+def template_patch_body(s: Subjects) -> dict[str, Any]:
+    return {"description": "For a first block after a flare."}
+
+
+def template_prescribe_body(s: Subjects) -> dict[str, Any]:
+    return {"patient": s.ids["patient"], "start_date": "2026-10-01"}
+
+
+def save_as_template_body(s: Subjects) -> dict[str, Any]:
+    return {"name": "Saved from the programme"}
 
 
 def pause_body(s: Subjects) -> dict[str, Any]:
@@ -458,6 +481,26 @@ MATRIX: dict[tuple[str, str], Row] = {
         (AUTH, DENY, HIDE, DENY, HIDE, OK,   OK,   OK,   HIDE, HIDE, HIDE), pause_body),
     ("programme-complete", "POST"): Row(
         (AUTH, DENY, HIDE, DENY, HIDE, OK,   DENY, DENY, HIDE, HIDE, HIDE), note_body),
+    # Templates are the organisation's working material, not patient data: its clinicians read
+    # them (others see none: an empty list, 404 for one), its physiotherapists write them.
+    ("programme-templates", "GET"): Row(SIGNED_IN),
+    ("programme-templates", "POST"): Row(
+        (AUTH, DENY, DENY, DENY, DENY, NEW,  DENY, DENY, NEW,  NEW,  DENY), template_body),
+    ("programme-template", "GET"): Row(
+        (AUTH, HIDE, HIDE, HIDE, HIDE, OK,   OK,   OK,   OK,   HIDE, HIDE)),
+    ("programme-template", "PATCH"): Row(
+        (AUTH, HIDE, HIDE, HIDE, HIDE, OK,   DENY, DENY, OK,   HIDE, HIDE), template_patch_body),
+    ("programme-template", "DELETE"): Row(
+        (AUTH, HIDE, HIDE, HIDE, HIDE, GONE, DENY, DENY, GONE, HIDE, HIDE)),
+    # Prescribing from one is prescribing: the patient's physiotherapist; the other team's
+    # physiotherapist sees the template but not the patient.
+    ("programme-template-prescribe", "POST"): Row(
+        (AUTH, HIDE, HIDE, HIDE, HIDE, NEW,  DENY, DENY, HIDE, HIDE, HIDE),
+        template_prescribe_body),
+    # Copying a programme into a template: whoever sees the programme and is a physiotherapist.
+    ("programme-save-as-template", "POST"): Row(
+        (AUTH, DENY, HIDE, DENY, HIDE, NEW,  DENY, DENY, HIDE, HIDE, HIDE),
+        save_as_template_body),
     ("proposals", "GET"): Row(SIGNED_IN),
     # Proposals are never shown to the patient side: for them the proposal does not exist.
     ("proposal-accept", "POST"): Row(
