@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from django.db.models import Prefetch, Q, QuerySet
 
@@ -59,6 +59,26 @@ class Cursor:
         if rank > self.rank:
             return Q(**{f"{field}__lt": self.at})
         return Q(**{f"{field}__lt": self.at}) | Q(**{field: self.at, "pk__lt": self.pk})
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a search, newest first, and where the next one starts (None: the last)."""
+
+    rows: list[T]
+    next_cursor: Cursor | None
+
+
+def paged(rows: list[T], size: int, order: Any) -> Page[T]:
+    """The first `size` of the `size + 1` rows read, with the cursor after them if there are
+    more; `order(row)` is the row's (time, rank, id)."""
+    if len(rows) <= size:
+        return Page(rows, None)
+    shown = rows[:size]
+    return Page(shown, Cursor(*order(shown[-1])))
 
 
 def page_of(
@@ -141,6 +161,43 @@ def sessions_of_patient(viewer: User, patient: PatientProfile) -> QuerySet[Sessi
     """The patient's logs (not the deleted ones) with who recorded them and the items they
     report: two queries."""
     return sessions_visible_to(viewer).filter(patient=patient).select_related("recorded_by")
+
+
+SESSION_RANK, ASSESSMENT_RANK = 0, 1
+
+
+def observation_order(row: SessionLog | Assessment) -> tuple[datetime, int, int]:
+    """Sessions and assessments in one order: time, then kind, then id (the cursor's)."""
+    if isinstance(row, SessionLog):
+        return row.started_at, SESSION_RANK, row.pk
+    return row.measured_at, ASSESSMENT_RANK, row.pk
+
+
+def observations_page(
+    viewer: User, patient: PatientProfile, *, window: Window, cursor: Cursor | None, size: int
+) -> Page[SessionLog | Assessment]:
+    """A page of the patient's logs and assessments together, newest first: `size + 1` of
+    each kind read (four queries), merged, cut."""
+    sessions = page_of(
+        sessions_of_patient(viewer, patient),
+        field="started_at",
+        rank=SESSION_RANK,
+        window=window,
+        cursor=cursor,
+        size=size + 1,
+    )
+    assessments = page_of(
+        assessments_of_patient(viewer, patient),
+        field="measured_at",
+        rank=ASSESSMENT_RANK,
+        window=window,
+        cursor=cursor,
+        size=size + 1,
+    )
+    merged: list[SessionLog | Assessment] = sorted(
+        [*sessions, *assessments], key=observation_order, reverse=True
+    )
+    return paged(merged, size, observation_order)
 
 
 def assessments_of_patient(viewer: User, patient: PatientProfile) -> QuerySet[Assessment]:

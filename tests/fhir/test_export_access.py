@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 import time_machine
 from fhir.resources.R4B.operationoutcome import OperationOutcome
@@ -10,6 +12,15 @@ from rest_framework.test import APIClient
 
 from backend.audit.models import AccessEvent
 from tests.fhir.export_record import NOW, record_of, resources_of, valid_bundle
+
+
+@pytest.fixture(autouse=True)
+def _at_now() -> Iterator[None]:
+    """Everything, the world of people included, is made and read at NOW (CI also runs the
+    suite with the clock 400 days ahead)."""
+    with time_machine.travel(NOW):
+        yield
+
 
 CARE_TEAM_ONLY = {"DetectedIssue", "Flag"}
 

@@ -3,12 +3,22 @@ one log and for one with two years of logs (two a week), and a page of each sear
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 import time_machine
 
 from tests.fhir.export_record import NOW, TWO_YEARS, record_of, resources_of
+
+
+@pytest.fixture(autouse=True)
+def _at_now() -> Iterator[None]:
+    """Everything, the world of people included, is made and read at NOW (CI also runs the
+    suite with the clock 400 days ahead)."""
+    with time_machine.travel(NOW):
+        yield
+
 
 # Authentication (the user with their profile); the patient with organisation, care team and
 # caregivers (3); programme versions and their items (2); logs and their item results (2);

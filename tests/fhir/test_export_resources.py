@@ -3,11 +3,23 @@ mapping (docs/fhir.md) promises."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import pytest
 import time_machine
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from fhir.resources.R4B.patient import Patient
 
 from tests.fhir.export_record import NOW, TWO_YEARS, record_of, resources_of, valid_bundle
+
+
+@pytest.fixture(autouse=True)
+def _at_now() -> Iterator[None]:
+    """Everything, the world of people included, is made and read at NOW (CI also runs the
+    suite with the clock 400 days ahead)."""
+    with time_machine.travel(NOW):
+        yield
+
 
 EVERY_TYPE = {
     "Patient",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -11,6 +12,14 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from tests.fhir.export_record import NOW, record_of, valid_bundle
+
+
+@pytest.fixture(autouse=True)
+def _at_now() -> Iterator[None]:
+    """Everything, the world of people included, is made and read at NOW (CI also runs the
+    suite with the clock 400 days ahead)."""
+    with time_machine.travel(NOW):
+        yield
 
 
 def _search(user, resource_type, **query):

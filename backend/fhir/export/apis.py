@@ -4,7 +4,6 @@ and date. Views parse, call the selectors (the API's access rule), map, audit, a
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -60,9 +59,14 @@ from backend.fhir.mapping.patients import (
 )
 from backend.fhir.mapping.programmes import careplan_to_fhir, service_request_to_fhir
 from backend.fhir.mapping.sessions import provenance_to_fhir, session_to_fhir
-from backend.fhir.selectors import Window
+from backend.fhir.selectors import Cursor, Window
 
 TAGS = ["fhir"]
+# The id as the API's paths have it (backend.core.converters.IdConverter); the view takes any
+# text so that a malformed id is FHIR's 404 too, not the URL conf's.
+PATIENT_ID = OpenApiParameter(
+    "patient_id", {"type": "string", "pattern": "^[0-9]{1,18}$"}, OpenApiParameter.PATH
+)
 NOT_FOUND = OpenApiResponse(
     OperationOutcomeOutput, "No such patient, or not one the caller may see (never 403)."
 )
@@ -149,6 +153,7 @@ class MetadataApi(FhirApi):
 class PatientReadApi(FhirApi):
     @extend_schema(
         tags=TAGS,
+        parameters=[PATIENT_ID],
         responses={200: FhirResourceOutput, 404: NOT_FOUND},
         operation_id="fhir_patient_read",
     )
@@ -162,6 +167,7 @@ class PatientReadApi(FhirApi):
 class PatientEverythingApi(FhirApi):
     @extend_schema(
         tags=TAGS,
+        parameters=[PATIENT_ID],
         responses={200: BundleOutput, 400: BAD_SEARCH, 404: NOT_FOUND},
         operation_id="fhir_patient_everything",
     )
@@ -222,9 +228,10 @@ def _careplan(version: Any, items: list[Any], links: dict[int, selectors.Revisio
 SEARCH_PARAMETERS = [
     OpenApiParameter(
         "patient",
-        {"type": "string", "pattern": r"^(Patient/)?[1-9][0-9]{0,17}$"},
+        # A number here, as the API's `patient` filters are; FHIR's `Patient/123` is accepted.
+        {"type": "integer", "minimum": 1, "maximum": 999_999_999_999_999_999},
         required=True,
-        description="The patient: `123` or `Patient/123`.",
+        description="The patient: `123` (or FHIR's `Patient/123`).",
     ),
     OpenApiParameter(
         "date",
@@ -254,25 +261,6 @@ def search_schema(operation_id: str) -> Any:
     )
 
 
-class Page:
-    """One page of a search: resources, newest first, and where the next page starts."""
-
-    def __init__(self, resources: list[dict[str, Any]], next_cursor: str | None) -> None:
-        self.resources = resources
-        self.next_cursor = next_cursor
-
-
-def _paged(
-    rows: list[Any], size: int, moment: Callable[[Any], datetime], rank: Callable[[Any], int]
-) -> tuple[list[Any], str | None]:
-    """The first `size` of `size + 1` rows read, and the cursor after them if there are more."""
-    if len(rows) <= size:
-        return rows, None
-    shown = rows[:size]
-    last = shown[-1]
-    return shown, cursor_value(moment(last), rank(last), last.pk)
-
-
 class SearchApi(FhirApi):
     """GET /fhir/<type>?patient=…: a searchset Bundle, newest first, paged by cursor."""
 
@@ -281,13 +269,13 @@ class SearchApi(FhirApi):
         viewer = current_user(request)
         patient = visible_patient(viewer, search.patient_id)
         window = search.window(ZoneInfo(patient.timezone))
-        page = self.page(request, viewer, patient, search, window)
+        resources, next_cursor = self.page(request, viewer, patient, search, window)
         next_url = None
-        if page.next_cursor is not None:
+        if next_cursor is not None:
             query = request.query_params.copy()
-            query["_cursor"] = page.next_cursor
+            query["_cursor"] = cursor_value(next_cursor)
             next_url = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
-        return Response(bundle(request, page.resources, next_url=next_url))
+        return Response(bundle(request, resources, next_url=next_url))
 
     def page(
         self,
@@ -296,15 +284,12 @@ class SearchApi(FhirApi):
         patient: PatientProfile,
         search: Search,
         window: Window,
-    ) -> Page:
+    ) -> tuple[list[dict[str, Any]], Cursor | None]:
         raise NotImplementedError
 
 
 def _of(patient: PatientProfile) -> Callable[[Any], int]:
     return lambda _row: patient.pk
-
-
-SESSION_RANK, ASSESSMENT_RANK = 0, 1
 
 
 @extend_schema_view(get=search_schema("fhir_observation_search"))
@@ -319,54 +304,21 @@ class ObservationSearchApi(SearchApi):
         patient: PatientProfile,
         search: Search,
         window: Window,
-    ) -> Page:
-        size, cursor = search.count, search.cursor
-        sessions = selectors.page_of(
-            selectors.sessions_of_patient(viewer, patient),
-            field="started_at",
-            rank=SESSION_RANK,
-            window=window,
-            cursor=cursor,
-            size=size + 1,
+    ) -> tuple[list[dict[str, Any]], Cursor | None]:
+        page = selectors.observations_page(
+            viewer, patient, window=window, cursor=search.cursor, size=search.count
         )
-        assessments = selectors.page_of(
-            selectors.assessments_of_patient(viewer, patient),
-            field="measured_at",
-            rank=ASSESSMENT_RANK,
-            window=window,
-            cursor=cursor,
-            size=size + 1,
-        )
-        merged: list[SessionLog | Assessment] = sorted(
-            [*sessions, *assessments], key=_observation_order, reverse=True
-        )
-        shown, next_cursor = _paged(
-            merged,
-            size,
-            lambda row: _observation_order(row)[0],
-            lambda row: _observation_order(row)[1],
-        )
-        shown_sessions = [row for row in shown if isinstance(row, SessionLog)]
-        shown_assessments = [row for row in shown if isinstance(row, Assessment)]
-        record_access(request, Action.READ, Resource.SESSION, shown_sessions)
-        record_access(request, Action.READ, Resource.ASSESSMENT, shown_assessments)
+        sessions = [row for row in page.rows if isinstance(row, SessionLog)]
+        assessments = [row for row in page.rows if isinstance(row, Assessment)]
+        record_access(request, Action.READ, Resource.SESSION, sessions)
+        record_access(request, Action.READ, Resource.ASSESSMENT, assessments)
         user_id = patient.user_id
-        return Page(
-            [
-                session_to_fhir(row, patient_user_id=user_id)
-                if isinstance(row, SessionLog)
-                else assessment_to_fhir(row, patient_user_id=user_id)
-                for row in shown
-            ],
-            next_cursor,
-        )
-
-
-def _observation_order(row: SessionLog | Assessment) -> tuple[datetime, int, int]:
-    """Sessions and assessments in one order: time, then kind, then id (the cursor's)."""
-    if isinstance(row, SessionLog):
-        return row.started_at, SESSION_RANK, row.pk
-    return row.measured_at, ASSESSMENT_RANK, row.pk
+        return [
+            session_to_fhir(row, patient_user_id=user_id)
+            if isinstance(row, SessionLog)
+            else assessment_to_fhir(row, patient_user_id=user_id)
+            for row in page.rows
+        ], page.next_cursor
 
 
 @extend_schema_view(get=search_schema("fhir_careplan_search"))
@@ -380,7 +332,7 @@ class CarePlanSearchApi(SearchApi):
         patient: PatientProfile,
         search: Search,
         window: Window,
-    ) -> Page:
+    ) -> tuple[list[dict[str, Any]], Cursor | None]:
         rows = selectors.page_of(
             selectors.versions_of_patient(viewer, patient),
             field="created_at",
@@ -389,12 +341,12 @@ class CarePlanSearchApi(SearchApi):
             cursor=search.cursor,
             size=search.count + 1,
         )
-        shown, next_cursor = _paged(rows, search.count, lambda v: v.created_at, lambda _v: 0)
-        links = selectors.revision_links_of(shown)
+        page = selectors.paged(rows, search.count, lambda v: (v.created_at, 0, v.pk))
+        links = selectors.revision_links_of(page.rows)
         record_access(
-            request, Action.READ, Resource.PROGRAMME_VERSION, shown, patient_of=_of(patient)
+            request, Action.READ, Resource.PROGRAMME_VERSION, page.rows, patient_of=_of(patient)
         )
-        return Page([_careplan(v, list(v.items.all()), links) for v in shown], next_cursor)
+        return [_careplan(v, list(v.items.all()), links) for v in page.rows], page.next_cursor
 
 
 @extend_schema_view(get=search_schema("fhir_servicerequest_search"))
@@ -408,7 +360,7 @@ class ServiceRequestSearchApi(SearchApi):
         patient: PatientProfile,
         search: Search,
         window: Window,
-    ) -> Page:
+    ) -> tuple[list[dict[str, Any]], Cursor | None]:
         rows = selectors.page_of(
             selectors.items_of_patient(viewer, patient),
             field="version__created_at",
@@ -417,22 +369,15 @@ class ServiceRequestSearchApi(SearchApi):
             cursor=search.cursor,
             size=search.count + 1,
         )
-        shown, next_cursor = _paged(
-            rows, search.count, lambda item: item.version.created_at, lambda _item: 0
-        )
-        versions = list({item.version_id: item.version for item in shown}.values())
+        page = selectors.paged(rows, search.count, lambda i: (i.version.created_at, 0, i.pk))
+        versions = list({item.version_id: item.version for item in page.rows}.values())
         record_access(
             request, Action.READ, Resource.PROGRAMME_VERSION, versions, patient_of=_of(patient)
         )
-        return Page(
-            [
-                service_request_to_fhir(
-                    item, version=item.version, programme=item.version.programme
-                )
-                for item in shown
-            ],
-            next_cursor,
-        )
+        return [
+            service_request_to_fhir(item, version=item.version, programme=item.version.programme)
+            for item in page.rows
+        ], page.next_cursor
 
 
 class AlertSearchApi(SearchApi):
@@ -446,7 +391,7 @@ class AlertSearchApi(SearchApi):
         patient: PatientProfile,
         search: Search,
         window: Window,
-    ) -> Page:
+    ) -> tuple[list[dict[str, Any]], Cursor | None]:
         rows = selectors.page_of(
             selectors.alerts_of_patient(viewer, patient),
             field="created_at",
@@ -455,9 +400,9 @@ class AlertSearchApi(SearchApi):
             cursor=search.cursor,
             size=search.count + 1,
         )
-        shown, next_cursor = _paged(rows, search.count, lambda a: a.created_at, lambda _a: 0)
-        record_access(request, Action.READ, Resource.ALERT, shown)
-        return Page([self.to_fhir(alert) for alert in shown], next_cursor)
+        page = selectors.paged(rows, search.count, lambda a: (a.created_at, 0, a.pk))
+        record_access(request, Action.READ, Resource.ALERT, page.rows)
+        return [self.to_fhir(alert) for alert in page.rows], page.next_cursor
 
 
 @extend_schema_view(get=search_schema("fhir_detectedissue_search"))

@@ -79,10 +79,10 @@ def _count(values: list[str]) -> int:
     return int(values[0])
 
 
-def cursor_value(at: datetime, rank: int, pk: int) -> str:
+def cursor_value(cursor: Cursor) -> str:
     """The `_cursor` of a `next` link: microseconds since the epoch, the row's kind and id."""
-    micros = (at - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
-    return f"{micros}.{rank}.{pk}"
+    micros = (cursor.at - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+    return f"{micros}.{cursor.rank}.{cursor.pk}"
 
 
 def _cursor(values: list[str]) -> Cursor | None:
