@@ -142,7 +142,13 @@ class MetadataApi(FhirApi):
     authentication_classes: list[type] = []
 
     @extend_schema(
-        tags=TAGS, responses={200: CapabilityStatementOutput}, operation_id="fhir_metadata"
+        tags=TAGS,
+        responses={
+            200: CapabilityStatementOutput,
+            # DRF's answer to a `format` it has no renderer for
+            404: OpenApiResponse(OperationOutcomeOutput, "An unknown `format`."),
+        },
+        operation_id="fhir_metadata",
     )
     def get(self, request: Request) -> Response:
         """What this FHIR server supports (a CapabilityStatement): public, as FHIR clients
