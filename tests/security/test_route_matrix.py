@@ -562,6 +562,17 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("swagger-ui", "GET"): Row(ALL),
     ("redoc", "GET"): Row(ALL),
     ("health", "GET"): Row(ALL),
+    # FHIR (docs/fhir.md): the same rule as the API. The CapabilityStatement is public, as FHIR
+    # clients read it before signing in; searches name the patient, who decides the answer
+    # (alerts' DetectedIssue and Flag: an empty Bundle for the patient side, not a 404).
+    ("fhir-metadata", "GET"): Row(ALL),
+    ("fhir-patient", "GET"): Row(SEES),
+    ("fhir-patient-everything", "GET"): Row(SEES),
+    ("fhir-observation-search", "GET"): Row(SEES, query="patient={patient}"),
+    ("fhir-careplan-search", "GET"): Row(SEES, query="patient={patient}"),
+    ("fhir-servicerequest-search", "GET"): Row(SEES, query="patient={patient}"),
+    ("fhir-detectedissue-search", "GET"): Row(SEES, query="patient={patient}"),
+    ("fhir-flag-search", "GET"): Row(SEES, query="patient={patient}"),
 }
 # fmt: on
 
@@ -686,6 +697,10 @@ def _assert_error_shape(response: Any, status: int, name: str) -> None:
     if name in OWN_FORMAT:
         return
     body = response.json()
+    if name.startswith("fhir-"):  # FHIR's error resource (backend.fhir.export.rendering)
+        assert body["resourceType"] == "OperationOutcome", body
+        assert body["issue"][0]["diagnostics"], body
+        return
     assert body["status"] == status, body
     assert body["code"], body
     assert body["detail"], body
