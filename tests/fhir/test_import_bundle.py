@@ -177,3 +177,27 @@ def test_a_transaction_is_audited_entry_by_entry(world: World, lab_client: APICl
 
     actions = list(AccessEvent.objects.order_by("id").values_list("action", "actor_role"))
     assert actions == [("create", "service"), ("create", "service"), ("read", "service")]
+
+
+@pytest.mark.parametrize("entries", [1, 5])
+def test_a_transactions_queries_grow_by_a_fixed_number_per_entry(
+    world: World,
+    lab_client: APIClient,
+    django_assert_num_queries: Any,
+    entries: int,
+) -> None:
+    body = transaction(
+        *(egfr(world.patient.pk, 60 + i, identifier=f"e-{i}") for i in range(entries))
+    )
+
+    # The key, the transaction's savepoint and its release, one audit INSERT for all; then
+    # per entry: its patient, its identifier, assessment_record's savepoint, the rule-check
+    # request, the assessment, the release.
+    with django_assert_num_queries(QUERIES_PER_TRANSACTION + QUERIES_PER_ENTRY * entries):
+        response = post(lab_client, BUNDLE_URL, body)
+
+    assert response.status_code == 200
+
+
+QUERIES_PER_TRANSACTION = 4
+QUERIES_PER_ENTRY = 6

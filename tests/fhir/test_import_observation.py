@@ -294,6 +294,14 @@ def test_a_body_that_is_not_fhir_json_is_refused(
     assert Assessment.objects.count() == 0
 
 
+def test_an_unknown_format_is_an_operation_outcome(world: World, lab_client: APIClient) -> None:
+    response = post(lab_client, OBSERVATION_URL + "?format=AAA", egfr(world.patient.pk))
+
+    assert response.status_code == 404
+    outcome(response)
+    assert Assessment.objects.count() == 0
+
+
 def test_a_body_over_the_api_limit_is_refused(
     world: World, lab_client: APIClient, settings: Any
 ) -> None:

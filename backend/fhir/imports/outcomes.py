@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -113,6 +114,8 @@ def fhir_exception_handler(exc: Exception, context: dict[str, Any]) -> Response 
     if isinstance(exc, FhirError):
         set_rollback()
         return Response(operation_outcome(exc.issues), status=exc.status)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()  # e.g. ?format= naming no renderer (found by make fuzz)
     if not isinstance(exc, exceptions.APIException):
         return None  # a genuine bug: let Django log it and answer 500
     set_rollback()

@@ -70,10 +70,10 @@ def observation_import(*, account: ServiceAccount, parsed: ParsedObservation) ->
         identifier_value=parsed.identifier_value,
     )
     try:
-        with transaction.atomic():
-            assessment = assessment_record(
-                by=account.user, patient=patient, data=parsed.data, provenance=provenance
-            )
+        # assessment_record is atomic itself: a lost race rolls back its own savepoint only.
+        assessment = assessment_record(
+            by=account.user, patient=patient, data=parsed.data, provenance=provenance
+        )
     except DomainError as error:
         raise domain_error_as_fhir(error) from error
     except IntegrityError:
