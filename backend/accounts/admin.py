@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm, UserChangeForm
 from django.core.exceptions import PermissionDenied
@@ -19,8 +19,11 @@ from backend.accounts.models import (
     Organisation,
     PatientProfile,
     PushDevice,
+    Role,
+    ServiceAccount,
     User,
 )
+from backend.accounts.service_accounts import service_account_create, service_account_revoke
 from backend.accounts.services import (
     account_deactivate,
     account_pending_activation,
@@ -28,6 +31,7 @@ from backend.accounts.services import (
     role_grant_needs_activation,
     user_password_set,
 )
+from backend.audit.models import Action
 from backend.core.admin import (
     OrganisationScopedAdmin,
     ReadOnlyForOrgAdmin,
@@ -67,8 +71,20 @@ class _OrgAdminUserAddForm(forms.ModelForm):
         model = User
         fields = ["username", "first_name", "last_name", "email", "role"]
 
+    def clean_role(self) -> str:
+        return _not_service(self.cleaned_data.get("role", ""))
+
+
+def _not_service(role: str) -> str:
+    if role == Role.SERVICE:
+        raise forms.ValidationError("Sending systems are added as service accounts.")
+    return role
+
 
 class _OrgAdminUserChangeForm(UserChangeForm):
+    def clean_role(self) -> str:
+        return _not_service(self.cleaned_data.get("role", ""))
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         old_role = self.initial.get("role")
@@ -111,7 +127,9 @@ class UserAdmin(OrganisationScopedAdmin, DjangoUserAdmin):
         queryset = super().get_queryset(request)
         if request.user.is_superuser:
             return queryset
-        return queryset.exclude(is_superuser=True)  # platform accounts are not theirs to manage
+        # Platform accounts are not theirs to manage; a service account's user is managed as
+        # the service account (its role is what lets it import).
+        return queryset.exclude(is_superuser=True).exclude(role=Role.SERVICE)
 
     def get_list_filter(self, request: HttpRequest) -> Any:
         if request.user.is_superuser:
@@ -271,3 +289,93 @@ class PushDeviceAdmin(ReadOnlyForOrgAdmin):
     org_admin_can_delete = True
     list_display = ["user", "platform", "created_at", "last_seen_at"]
     list_select_related = ["user"]
+
+
+class _ServiceAccountAddForm(forms.ModelForm):
+    """A new sending system: its name (and, for platform staff, its organisation). The key
+    is drawn by the service and shown once, in the page's message."""
+
+    organisation_id: int | None = None  # the organisation admin's own, set per request
+
+    class Meta:
+        model = ServiceAccount
+        fields = ["organisation", "name"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        organisation = cleaned.get("organisation")
+        org_id = organisation.pk if organisation is not None else self.organisation_id
+        name = (cleaned.get("name") or "").strip()
+        if not name or org_id is None:
+            return cleaned
+        if ServiceAccount.objects.filter(organisation_id=org_id, name=name).exists():
+            self.add_error("name", "The organisation already has a service account of that name.")
+        return cleaned
+
+
+@admin.register(ServiceAccount)
+class ServiceAccountAdmin(OrganisationScopedAdmin):
+    """An organisation admin adds their organisation's sending systems and revokes their
+    keys; nothing else about them changes (a new key is a new account)."""
+
+    list_display = ["name", "organisation", "key_prefix", "created_at", "revoked_at"]
+    list_select_related = ["organisation"]
+    list_filter = ["revoked_at"]
+    search_fields = ["name", "key_prefix"]
+    readonly_fields = ["organisation", "name", "user", "key_prefix", "created_by", "created_at"]
+    readonly_fields += ["revoked_at"]
+    actions = ["revoke_keys"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
+        return [] if obj is None else self.readonly_fields
+
+    def get_form(
+        self, request: HttpRequest, obj: Model | None = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        if obj is not None:
+            return super().get_form(request, obj, change=change, **kwargs)
+        kwargs["form"] = _ServiceAccountAddForm
+        if not request.user.is_superuser:
+            kwargs["fields"] = ["name"]  # their own organisation's
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.organisation_id = org_admin_organisation_id(request)  # type: ignore[attr-defined]  # _ServiceAccountAddForm's
+        return form
+
+    def get_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
+        if obj is None:
+            return ["organisation", "name"] if request.user.is_superuser else ["name"]
+        return self.readonly_fields
+
+    def save_model(
+        self, request: HttpRequest, obj: ServiceAccount, form: ModelForm, change: bool
+    ) -> None:
+        if change:
+            return  # nothing is editable: revoking is the action
+        assert isinstance(request.user, User)  # noqa: S101  # the admin needs a login
+        if request.user.is_superuser:
+            organisation = obj.organisation
+        else:
+            organisation = Organisation.objects.get(pk=org_admin_organisation_id(request) or 0)
+        issued = service_account_create(
+            organisation=organisation,
+            name=obj.name,
+            by=request.user,
+        )
+        # The admin goes on with `obj` (its audit event, the redirect): make it the new row.
+        for field in ServiceAccount._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(issued.account, field.attname))
+        obj._state.adding = False
+        obj._state.db = issued.account._state.db
+        messages.warning(
+            request,
+            f"The key of {issued.account.name} is {issued.key} — copy it into the sending "
+            "system now: it is shown only once and cannot be recovered.",
+        )
+
+    @admin.action(description="Revoke the keys of the selected service accounts")
+    def revoke_keys(self, request: HttpRequest, queryset: QuerySet[ServiceAccount]) -> None:
+        accounts = [a for a in queryset if a.revoked_at is None]
+        for account in accounts:
+            service_account_revoke(account=account)
+        self._record(request, Action.UPDATE, accounts, ["revoked_at"])
+        messages.success(request, f"{len(accounts)} key(s) revoked.")

@@ -15,10 +15,16 @@ from backend.accounts.models import (
     Organisation,
     PatientProfile,
     Role,
+    ServiceAccount,
     User,
 )
+from backend.accounts.service_accounts import service_account_create
 
 DEMO_PASSWORD = "physiotrack-demo"  # noqa: S105  # published demo login, DEBUG only
+# The demo laboratory's key for /fhir/ imports (docs/fhir-import.md), published like the
+# password: a demo installation only.
+DEMO_LAB_NAME = "Demo lab"
+DEMO_LAB_KEY = "ptsa_demo-lab-key-for-make-run-only"  # published, DEBUG only
 
 
 @dataclass(frozen=True)
@@ -130,4 +136,6 @@ def demo_seed() -> list[DemoLogin]:
         caregiver=parent, patient=amelia, defaults={"relationship": CaregiverRelationship.PARENT}
     )
     logins.append(DemoLogin("demo.parent", Role.CAREGIVER, "Helen Clarke, Amelia's mother"))
+    if not ServiceAccount.objects.filter(organisation=org, name=DEMO_LAB_NAME).exists():
+        service_account_create(organisation=org, name=DEMO_LAB_NAME, by=None, key=DEMO_LAB_KEY)
     return logins

@@ -20,6 +20,9 @@ class Role(models.TextChoices):
     NURSE = "nurse", "Specialist nurse"
     PHYSICIAN = "physician", "Physician"
     ORG_ADMIN = "org_admin", "Organisation admin"
+    # The backing account of a ServiceAccount: never signs in (inactive, no password); it is
+    # who an import's assessments and audit events name, like a person's account would be.
+    SERVICE = "service", "Service account (sending system)"
 
 
 CLINICIAN_ROLES = frozenset({Role.PHYSIOTHERAPIST, Role.NURSE, Role.PHYSICIAN})
@@ -277,3 +280,36 @@ class PushDevice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.platform} device of {self.user}"
+
+
+class ServiceAccount(models.Model):
+    """A sending system (a laboratory, a hospital record) of one organisation that may only
+    import results through /fhir/ with its API key. Only the key's hash is kept; the key is
+    shown once, when the account is created. Its `user` is an inactive account of role
+    SERVICE, so imported assessments and audit events name it as they would name a person."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="service_accounts"
+    )
+    name = models.CharField(max_length=120, help_text="The sending system, e.g. 'City lab LIS'.")
+    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="service_account")
+    key_prefix = models.CharField(
+        max_length=16, editable=False, help_text="The key's first characters, to recognise it."
+    )
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["organisation", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "name"], name="service_account_name_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_prefix}…)"

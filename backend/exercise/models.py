@@ -8,6 +8,7 @@ from django.db.models import F, Q
 from backend.accounts.models import (
     Organisation,
     PatientProfile,
+    ServiceAccount,
     User,
     default_training_weekdays,
     validate_weekdays,
@@ -372,9 +373,50 @@ class Assessment(models.Model):
         max_digits=7, decimal_places=1, null=True, blank=True, help_text="Lab upper limit (CK)."
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Provenance of a result imported through /fhir/ (empty for one entered by a person): the
+    # sending system, and the FHIR identifier that makes a resend return the stored result.
+    source_account = models.ForeignKey(
+        ServiceAccount,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # looked up by the identifier, never by account
+    )
+    source_organisation = models.ForeignKey(
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # assessment_source_identifier leads with it
+        help_text="The importing organisation: an identifier is unique within it.",
+    )
+    source_identifier_system = models.CharField(max_length=255, blank=True)
+    source_identifier_value = models.CharField(max_length=255, blank=True)
 
     class Meta:
         ordering = ["-measured_at", "-id"]
+        constraints = [
+            # A resent result (same identifier) is the stored one, never a second assessment.
+            models.UniqueConstraint(
+                fields=[
+                    "source_organisation",
+                    "source_identifier_system",
+                    "source_identifier_value",
+                ],
+                condition=Q(source_organisation__isnull=False),
+                name="assessment_source_identifier",
+            ),
+            models.CheckConstraint(
+                name="assessment_import_has_identifier",
+                condition=Q(source_organisation__isnull=True, source_account__isnull=True)
+                | (
+                    Q(source_organisation__isnull=False, source_account__isnull=False)
+                    & ~Q(source_identifier_value="")
+                ),
+            ),
+        ]
         indexes = [
             models.Index(
                 fields=["patient", "measure", "setting", "measured_at"], name="assessment_series"

@@ -26,6 +26,7 @@ from django_celery_beat.models import ClockedSchedule, SolarSchedule
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from backend.accounts.models import PushDevice
+from backend.accounts.service_accounts import service_account_create
 from backend.accounts.services import activation_code_issue
 from backend.alerts.models import Reminder, ReminderKind, RuleOverride, WeeklyAdherence
 from backend.audit.models import AccessEvent
@@ -51,6 +52,9 @@ ORG_ADMIN_MAY: dict[str, set[str]] = {
     "accounts.caregiverlink": {"list", "add", "change"},
     "accounts.activationcode": {"list"},
     "accounts.pushdevice": {"list"},
+    # Sending systems: added (key shown once) and revoked (an action) by the organisation's
+    # admin; the change page shows the account, nothing on it is editable.
+    "accounts.serviceaccount": {"list", "add", "change"},
     "exercise.exercise": {"list"},  # read-only: exercise content is the clinicians'
     "audit.accessevent": {"list"},
 }
@@ -64,6 +68,7 @@ ORGANISATION_OF = {
     "accounts.caregiverlink": "patient__user__organisation",
     "accounts.activationcode": "user__organisation",
     "accounts.pushdevice": "user__organisation",
+    "accounts.serviceaccount": "organisation",
     "exercise.exercise": "organisation",
     "audit.accessevent": "organisation",
 }
@@ -112,6 +117,7 @@ class AdminWorld:
             activation_code_issue(user=pending, by=None)
             PushDevice.objects.create(user=pending, platform="ios", token=f"token-{org.pk}")
             make_exercise(f"Wall push-up {org.pk}", organisation=org)
+            service_account_create(organisation=org, name=f"Lab {org.pk}", by=None)
             self._clinical_records(org)
             AccessEvent.objects.create(
                 occurred_at=pending.date_joined,

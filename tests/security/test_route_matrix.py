@@ -381,6 +381,31 @@ def assessment_body(s: Subjects) -> dict[str, Any]:
     }
 
 
+def fhir_observation_body(s: Subjects) -> dict[str, Any]:
+    measured = timezone.now() - timedelta(hours=1)
+    return {
+        "resourceType": "Observation",
+        "identifier": [{"system": "urn:matrix", "value": "egfr-1"}],
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "62238-1"}]},
+        "subject": {"reference": f"Patient/{s.ids['patient']}"},
+        "effectiveDateTime": measured.isoformat(),
+        "valueQuantity": {
+            "value": 55,
+            "system": "http://unitsofmeasure.org",
+            "code": "mL/min/{1.73_m2}",
+        },
+    }
+
+
+def fhir_bundle_body(s: Subjects) -> dict[str, Any]:
+    entry = {
+        "resource": fhir_observation_body(s),
+        "request": {"method": "POST", "url": "Observation"},
+    }
+    return {"resourceType": "Bundle", "type": "transaction", "entry": [entry]}
+
+
 def resolve_body(s: Subjects) -> dict[str, Any]:
     return {"note": "Phoned the family; a cold, back to exercise next week."}
 
@@ -568,11 +593,16 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("fhir-metadata", "GET"): Row(ALL),
     ("fhir-patient", "GET"): Row(SEES),
     ("fhir-patient-everything", "GET"): Row(SEES),
-    ("fhir-observation-search", "GET"): Row(SEES, query="patient={patient}"),
+    ("fhir-observation", "GET"): Row(SEES, query="patient={patient}"),
     ("fhir-careplan-search", "GET"): Row(SEES, query="patient={patient}"),
     ("fhir-servicerequest-search", "GET"): Row(SEES, query="patient={patient}"),
     ("fhir-detectedissue-search", "GET"): Row(SEES, query="patient={patient}"),
     ("fhir-flag-search", "GET"): Row(SEES, query="patient={patient}"),
+    # FHIR import authenticates a sending system's service-account key only, never a person:
+    # every person's token is refused with 401 whatever their role (and a service key is
+    # refused on every other route: tests/fhir/test_import_service_accounts.py).
+    ("fhir-observation", "POST"): Row(everyone(AUTH), fhir_observation_body),
+    ("fhir-bundle-import", "POST"): Row(everyone(AUTH), fhir_bundle_body),
 }
 # fmt: on
 
@@ -690,11 +720,19 @@ def _matches(status: int, expected: Expect) -> bool:
 # The contract and its viewers answer errors in their own formats (YAML, HTML); every other
 # route is the JSON API, whose errors all have one shape (backend.core.errors).
 OWN_FORMAT = {"schema", "swagger-ui", "redoc"}
+# FHIR import answers errors as a FHIR OperationOutcome, and knows no person: a signed-in
+# person is as unknown there as an anonymous caller (401 on every method).
+FHIR_OUTCOME = {"fhir-observation-import", "fhir-bundle-import"}
 
 
 def _assert_error_shape(response: Any, status: int, name: str) -> None:
     assert SURNAME not in response.content.decode()
     if name in OWN_FORMAT:
+        return
+    if name in FHIR_OUTCOME:
+        outcome = response.json()
+        assert outcome["resourceType"] == "OperationOutcome", outcome
+        assert outcome["issue"][0]["diagnostics"], outcome
         return
     body = response.json()
     if name.startswith("fhir-"):  # FHIR's error resource (backend.fhir.export.rendering)
@@ -758,7 +796,8 @@ def _anonymous_needs_sign_in(name: str) -> bool:
 )
 def test_undeclared_method_is_405(subjects, db, name, method, role):
     url = url_of(subjects, name, MATRIX.get((name, ROUTES[name].methods[0])))
-    expected = AUTH if role == "anonymous" and _anonymous_needs_sign_in(name) else 405
+    signs_in = role == "anonymous" or name in FHIR_OUTCOME
+    expected = AUTH if signs_in and _anonymous_needs_sign_in(name) else 405
 
     response = client_as(subjects, role).generic(method, url, "{}", content_type="application/json")
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
 
-from backend.accounts.models import PatientProfile, Role, User
+from backend.accounts.models import PatientProfile, Role, ServiceAccount, User
 from backend.alerts.services.decline import decline_check_request
 from backend.core.errors import DomainError
 from backend.exercise.measures import ITEM_KEYS, MEASURES, MMT8_MAX_SCORES, Measure, Setting
@@ -51,11 +52,33 @@ def _items_errors(measure: str, value: Decimal, items: dict[str, Any]) -> list[s
     return []
 
 
+@dataclass(frozen=True)
+class Provenance:
+    """Where an imported result came from: the sending system and the FHIR identifier it gave
+    the result (unique within the organisation)."""
+
+    account: ServiceAccount
+    identifier_system: str
+    identifier_value: str
+
+
 @transaction.atomic
-def assessment_record(*, by: User, patient: PatientProfile, data: dict[str, Any]) -> Assessment:
+def assessment_record(
+    *,
+    by: User,
+    patient: PatientProfile,
+    data: dict[str, Any],
+    provenance: Provenance | None = None,
+) -> Assessment:
+    """Validates and stores one measure and asks for the patient's decline and kidney rules to
+    run. `provenance` is for a result a sending system imported (`by` is then its account's
+    user); the caller has checked that the patient belongs to the account's organisation."""
     measure, value, setting = data["measure"], data["value"], data["setting"]
     spec = MEASURES[measure]
-    if by.role in {Role.PATIENT, Role.CAREGIVER}:
+    if by.role == Role.SERVICE:
+        if provenance is None or provenance.account.user_id != by.pk:
+            raise DomainError("Not allowed.", code="permission_denied", status=403)
+    elif by.role in {Role.PATIENT, Role.CAREGIVER}:
         if not spec.patient_may_record:
             raise DomainError(
                 f"{measure} is recorded by the care team.",
@@ -106,4 +129,8 @@ def assessment_record(*, by: User, patient: PatientProfile, data: dict[str, Any]
         items=data.get("items"),
         note=data.get("note", ""),
         upper_limit=data.get("upper_limit"),
+        source_account=provenance.account if provenance else None,
+        source_organisation_id=provenance.account.organisation_id if provenance else None,
+        source_identifier_system=provenance.identifier_system if provenance else "",
+        source_identifier_value=provenance.identifier_value if provenance else "",
     )

@@ -12,7 +12,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
         apis.PatientEverythingApi.as_view(),
         name="fhir-patient-everything",
     ),
-    path("Observation", apis.ObservationSearchApi.as_view(), name="fhir-observation-search"),
     path("CarePlan", apis.CarePlanSearchApi.as_view(), name="fhir-careplan-search"),
     path(
         "ServiceRequest",

@@ -1,3 +1,8 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from backend.fhir.imports import apis
+
+# FHIR's own paths: no trailing slash.
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("Bundle", apis.BundleImportApi.as_view(), name="fhir-bundle-import"),
+]

@@ -58,7 +58,9 @@ def capability_statement(base_url: str) -> dict[str, Any]:
         *(
             {
                 "type": resource_type,
-                "interaction": [{"code": "search-type"}],
+                # Observation is also written: lab results from a sending system (imports).
+                "interaction": [{"code": "search-type"}]
+                + ([{"code": "create"}] if resource_type == "Observation" else []),
                 "searchParam": _search_params(resource_type),
             }
             for resource_type in SEARCHED
@@ -75,7 +77,10 @@ def capability_statement(base_url: str) -> dict[str, Any]:
         "publisher": "PhysioTrack",
         "kind": "instance",
         "software": {"name": "PhysioTrack"},
-        "implementation": {"description": "PhysioTrack FHIR export (read-only)", "url": base_url},
+        "implementation": {
+            "description": "PhysioTrack FHIR: the care record read out, lab results imported",
+            "url": base_url,
+        },
         "fhirVersion": "4.0.1",
         "format": ["application/fhir+json", "json"],
         "rest": [
@@ -89,6 +94,9 @@ def capability_statement(base_url: str) -> dict[str, Any]:
                     "(Authorization: Bearer <access>), as for the rest of the API."
                 },
                 "resource": resources,
+                # POST /fhir/Bundle: a transaction of Observations from a sending system,
+                # authenticated by its service account's key (docs/fhir-import.md).
+                "interaction": [{"code": "transaction"}],
             }
         ],
     }

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from backend.accounts.demo import DEMO_PASSWORD, demo_seed
+from backend.accounts.demo import DEMO_LAB_KEY, DEMO_LAB_NAME, DEMO_PASSWORD, demo_seed
 from backend.alerts.services.adherence import adherence_evaluate
 from backend.exercise.demo import WEEKS, demo_programmes_seed
 
@@ -41,4 +41,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{with_programmes} demo patients have an active programme, {WEEKS} weeks of session "
             "logs and assessments."
+        )
+        self.stdout.write(
+            f"FHIR import (docs/fhir-import.md): service account '{DEMO_LAB_NAME}', "
+            f"key {DEMO_LAB_KEY}"
         )
