@@ -40,7 +40,8 @@ class Line:
 @dataclass(frozen=True)
 class Threshold:
     value: Number
-    label: str  # e.g. "FD-2: CMAS below 15 (severe)"
+    label: str  # e.g. "FD-2: below 15"
+    css: str = "threshold"  # "baseline" for a series' own reference value, drawn apart
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ def _y_axis(low: float, high: float, y_label: str, plot_bottom: float) -> str:
 def _threshold(line: Threshold, a: float, b: float) -> str:
     y = a * float(line.value) + b
     return (
-        f'<g class="threshold"><line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" '
+        f'<g class="{_t(line.css)}"><line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" '
         f'y2="{y:.1f}" stroke-dasharray="6 4"/>'
         f'<text x="{WIDTH - RIGHT + 6}" y="{y + 4:.1f}">{_t(line.label)}</text></g>'
     )
@@ -231,9 +232,14 @@ def week_bars(
             f'height="{height:.1f}"><title>{_t(bar.tooltip)}</title></rect>'
             f'<text class="value" x="{x + width / 2:.1f}" y="{y - 4:.1f}" '
             f'text-anchor="middle">{_t(number_text(bar.value))}</text>'
-            f'<text class="tick" x="{x + width / 2:.1f}" y="{plot_bottom + 16}" '
-            f'text-anchor="middle">{_t(bar.label)}</text></g>'
         )
+        # Every other week's date (and the last): twelve would overlap at this width.
+        if index % 2 == (len(bars) - 1) % 2:
+            parts.append(
+                f'<text class="tick" x="{x + width / 2:.1f}" y="{plot_bottom + 16}" '
+                f'text-anchor="middle">{_t(bar.label)}</text>'
+            )
+        parts.append("</g>")
     return _svg(_frame(chart_id, title, description, "".join(parts)))
 
 

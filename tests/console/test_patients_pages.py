@@ -60,9 +60,9 @@ def test_the_list_shows_weeks_with_words_as_well_as_colour(world):
         body = signed_in(world.physio).get("/console/patients/").content.decode()
 
     # Weeks 1 and 4 back were stored as below target (one session), weeks 2 and 3 as met.
-    assert body.count("below target") == 2
-    assert body.count("✓</span> met") == 2
-    assert "so far" in body
+    assert body.count("1/2–3 ↓ below target") == 2
+    assert body.count("2/2–3 ✓ met") == 2
+    assert "0/2–3 … so far" in body
     open_alerts = Alert.objects.filter(patient=world.patient).exclude(status="resolved").count()
     assert open_alerts >= 4
     assert f'<span class="alert-count">{open_alerts}</span>' in body
@@ -140,9 +140,11 @@ def test_the_patient_page_draws_its_charts_with_rule_thresholds(world):
     assert page.status_code == 200
     for chart in ("chart-weeks", "chart-pain", "chart-cmas", "chart-egfr", "chart-mmt8"):
         assert f'aria-labelledby="{chart}-title {chart}-desc"' in body
-    assert "FD-2 severe: below 15" in body
+    assert "FD-2: below 15" in body
     assert "KID-1: below 60" in body
     assert "Target 2–3 a week" in body
+    assert "Rash flare" in body  # the symptom reports, in the checklist's words
+    assert "Calf stretch · 2 × 30 s hold" in body
     assert "Added Calf stretch" in body  # version 2 against version 1
     assert "Removed Stationary cycling" in body
     assert "Chair squat: sets 2 → 3" in body
@@ -351,3 +353,18 @@ def test_the_rule_settings_page_takes_the_same_queries_whatever_the_history(
             )
         with django_assert_num_queries(6):
             client.get(f"/console/patients/{world.patient.pk}/rule-settings/")
+
+
+@pytest.mark.parametrize("path", ["", "assessments/new/", "rule-settings/"])
+def test_an_anonymous_visitor_is_sent_to_sign_in(world, path):
+    response = Client().get(f"/console/patients/{world.patient.pk}/{path}")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/console/login/")
+
+
+def test_a_patient_is_told_the_console_is_not_for_them(world):
+    response = signed_in(world.patient.user).get(f"/console/patients/{world.patient.pk}/")
+
+    assert response.status_code == 403
+    assert world.patient.diagnosis not in response.content.decode()

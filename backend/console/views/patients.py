@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, F, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
 from backend.accounts.apis import PatientFilter
@@ -46,6 +46,7 @@ from backend.exercise.measures import MEASURES
 from backend.exercise.models import Programme, SessionLog
 from backend.exercise.selectors import (
     assessment_trend,
+    assessments_visible_to,
     patient_activity,
     session_trend,
     versions_of,
@@ -309,8 +310,7 @@ def _measure_chart(
                 thresholds.append(
                     charts.Threshold(
                         round(worse, 2),
-                        f"{spec.relative[0]} ({found.setting}): {round(ratio * 100)} % worse "
-                        "than baseline",
+                        f"{spec.relative[0]} ({found.setting}): {round(ratio * 100)} % worse",
                     )
                 )
         elif found.baseline is not None:
@@ -318,6 +318,7 @@ def _measure_chart(
                 charts.Threshold(
                     found.baseline,
                     f"Baseline ({found.setting}): {charts.number_text(found.baseline)}",
+                    css="baseline",
                 )
             )
     if spec.absolute:
@@ -362,12 +363,25 @@ def _versions(programme: Programme | None) -> list[VersionView]:
                 author=version.author.display_name,
                 reason=version.reason,
                 sessions=f"{version.sessions_per_week_min}–{version.sessions_per_week_max}",
-                items=list(version.items.all()),
+                items=[(item, data.dose_text(item)) for item in version.items.all()],
                 changes=changes,
             )
         )
         before = content
     return shown[::-1]
+
+
+def _recorded(viewer: User, patient: PatientProfile, assessment_id: str | None) -> str:
+    """What the assessment form just recorded, said on the page it returns to."""
+    if not assessment_id or not assessment_id.isdigit():
+        return ""
+    assessment = (
+        assessments_visible_to(viewer).filter(patient=patient, pk=int(assessment_id)).first()
+    )
+    if assessment is None:
+        return ""
+    value = charts.number_text(assessment.value)
+    return f"{assessment.measure} {value} {assessment.unit} recorded."
 
 
 @console_view
@@ -406,10 +420,13 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
             _measure_chart(spec, trend, zone, settings) for spec in data.MEASURE_CHARTS
         ],
         "alerts": alerts,
-        "symptoms": symptoms,
+        "symptoms": [
+            (report, data.tier_label(report), data.symptom_words(report)) for report in symptoms
+        ],
         "versions": _versions(activity.active_programme),
         "care_team": list(patient.care_team.all()),
         "caregivers": [link for link in patient.caregiver_links.all() if link.ended_at is None],
+        "recorded": _recorded(viewer, patient, request.GET.get("recorded")),
         "changed_rules": [(s, data.overridden_text(s)) for s in settings if s.overridden],
     }
     with timezone.override(zone):  # every time on the page in the patient's own zone
@@ -436,11 +453,10 @@ def assessment_new(request: HttpRequest, patient_id: int) -> HttpResponse:
             except DomainError as error:
                 add_domain_errors(form, error)
             else:
-                value = charts.number_text(assessment.value)
-                messages.success(
-                    request, f"{assessment.measure} {value} {assessment.unit} recorded."
-                )
-                return redirect("console:patient", patient_id=patient.pk)
+                # Said on the patient's page (base.html's message list is not a list to
+                # assistive technology while it has role="status").
+                target = reverse("console:patient", kwargs={"patient_id": patient.pk})
+                return redirect(f"{target}?recorded={assessment.pk}")
         else:
             _audit(request, Action.READ, Resource.PATIENT, [patient])
         status = 400 if request.method == "POST" else 200
@@ -485,11 +501,8 @@ def rule_settings(request: HttpRequest, patient_id: int) -> HttpResponse:
         except DomainError as error:
             add_domain_errors(form, error, prefix="rules.")
         else:
-            messages.success(
-                request,
-                "Rule settings saved." if changed.changes else "Nothing changed.",
-            )
-            return redirect("console:rule_settings", patient_id=patient.pk)
+            target = reverse("console:rule_settings", kwargs={"patient_id": patient.pk})
+            return redirect(f"{target}?saved={1 if changed.changes else 0}")
     elif request.method != "POST":
         _audit(request, Action.READ, Resource.RULE_SETTINGS, [patient])
     context = {
@@ -497,6 +510,7 @@ def rule_settings(request: HttpRequest, patient_id: int) -> HttpResponse:
         "patient": patient,
         "form": form,
         "history": _settings_history(patient),
+        "saved": request.GET.get("saved") if request.method != "POST" else None,
     }
     status = 400 if request.method == "POST" else 200
     with timezone.override(ZoneInfo(patient.timezone)):

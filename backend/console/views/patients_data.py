@@ -21,9 +21,11 @@ from backend.accounts.models import PatientProfile
 from backend.alerts.models import WeeklyAdherence
 from backend.alerts.selectors import RuleSetting
 from backend.console.charts import mini_bar
+from backend.exercise.codes import Symptom, SymptomTier
 from backend.exercise.models import ProgrammeVersion
 from backend.exercise.selectors import local_week_start
 from backend.exercise.services.programmes import CONTENT_FIELDS, DOSE_FIELDS
+from backend.symptoms.models import SymptomReport
 
 PAST_WEEKS = 4  # the list shows this week and the four before it
 
@@ -57,6 +59,13 @@ class WeekMark:
     def bar(self) -> SafeString:
         """The week's small bar (decorative: the text beside it says the same)."""
         return mini_bar(self.sessions or Decimal(0), self.target_max, self.css)
+
+    @property
+    def short(self) -> str:
+        """The word under the week's bar, where a column is narrow."""
+        return {"below": "below", "above": "above", "open": "so far", "met": "met"}.get(
+            self.css, "–"
+        )
 
     @property
     def text(self) -> str:
@@ -210,8 +219,8 @@ class MeasureChart:
 
 # The measures the Patient page charts, with the rule whose threshold is drawn on each.
 MEASURE_CHARTS = (
-    MeasureChart("CMAS", "CMAS", absolute=("FD-2", "below", "FD-2 severe: below {}")),
-    MeasureChart("MMT8", "MMT8", absolute=("FD-4", "below_of_80", "FD-4 severe: below {} of 80")),
+    MeasureChart("CMAS", "CMAS", absolute=("FD-2", "below", "FD-2: below {}")),
+    MeasureChart("MMT8", "MMT8", absolute=("FD-4", "below_of_80", "FD-4: below {} of 80")),
     MeasureChart("CHAQ", "CHAQ"),
     MeasureChart("STS30", "30-second sit-to-stand", relative=("FD-6", "worse_ratio")),
     MeasureChart("TUG", "Timed up-and-go", relative=("FD-6", "worse_ratio")),
@@ -239,4 +248,37 @@ def overridden_text(setting: RuleSetting) -> str:
             parts.append("switched off" if not value else "switched on")
         else:
             parts.append(f"{name.replace('_', ' ')} {_shown(value)} (default {_shown(default)})")
+    return ", ".join(parts)
+
+
+def symptom_words(report: SymptomReport) -> str:
+    """The report's symptoms as the checklist words them (codes the server derived from the
+    pain scores included, marked)."""
+    ticked = [Symptom(code).label for code in report.codes if code in Symptom.values]
+    derived = [
+        f"{Symptom(code).label} (from the pain scores)"
+        for code in report.derived_codes
+        if code in Symptom.values
+    ]
+    words = [*ticked, *derived] + ([f"“{report.other}”"] if report.other else [])
+    return "; ".join(str(word) for word in words) or "No symptom ticked"
+
+
+def tier_label(report: SymptomReport) -> str:
+    return str(SymptomTier(report.tier).label) if report.tier in SymptomTier.values else ""
+
+
+def dose_text(item: Any) -> str:
+    """A programme item's dose as a physiotherapist writes it: "2 × 10, 2 kg", "10 min"."""
+    parts = []
+    if item.sets:
+        reps = f" × {item.reps}" if item.reps else ""
+        hold = f" × {item.hold_seconds} s hold" if item.hold_seconds else ""
+        parts.append(f"{item.sets}{reps}{hold}")
+    if item.duration_minutes:
+        parts.append(f"{item.duration_minutes} min")
+    if item.load_value is not None:
+        parts.append(f"{_plain(item.load_value)} {item.load_unit}")
+    elif item.load_unit == "band" and item.band_colour:
+        parts.append(f"{item.band_colour} band")
     return ", ".join(parts)

@@ -21,6 +21,10 @@ SETTING_SEPARATOR = "."  # a rule setting's field is "<rule id>.<setting>", as i
 
 
 class AssessmentForm(forms.Form):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")  # "Measure", not "Measure:" (the label's name)
+        super().__init__(*args, **kwargs)
+
     measure = forms.ChoiceField(choices=Measure.choices)
     setting = forms.ChoiceField(choices=Setting.choices, initial=Setting.CLINIC)
     value = forms.DecimalField(max_digits=10, decimal_places=3)
@@ -103,6 +107,7 @@ class RuleSettingsForm(forms.Form):
     """One field per setting of every configurable rule, named "<rule id>.<setting>"."""
 
     def __init__(self, *args: Any, settings: list[RuleSetting], **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")  # "Measure", not "Measure:" (the label's name)
         super().__init__(*args, **kwargs)
         self.settings = settings
         for setting in settings:
