@@ -109,7 +109,7 @@ def _sorted(patients: QuerySet[PatientProfile], sort: str) -> QuerySet[PatientPr
 @dataclass(frozen=True)
 class PatientRow:
     patient: PatientProfile
-    weeks: list[data.WeekMark]
+    weeks_html: str  # data.weeks_html: the five weeks, marked safe
     activity: Any  # exercise.selectors.PatientActivity
 
 
@@ -147,7 +147,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
             target_min=version.sessions_per_week_min if version else None,
             target_max=version.sessions_per_week_max if version else None,
         )
-        rows.append(PatientRow(patient=patient, weeks=weeks, activity=done))
+        rows.append(PatientRow(patient=patient, weeks_html=data.weeks_html(weeks), activity=done))
     context = {
         "nav": "patients",
         "page": page,
@@ -157,7 +157,6 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         "sorts": SORTS,
         "per_page": per_page,
         "page_sizes": PAGE_SIZES,
-        "week_headers": rows[0].weeks if rows else [],
     }
     return render(request, "console/patients/list.html", context)
 
