@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.test import Client
+from django.urls import reverse
 
 from backend.alerts.models import Alert, RuleOverride
 from backend.audit.models import AccessEvent
@@ -76,6 +77,7 @@ def test_search_finds_by_name_as_the_api_does(world):
 
     body = page.content.decode()
     assert ada.user.display_name in body
+    assert f'href="{reverse("console:patient", args=[ada.pk])}"' in body
     assert "Bob Builder" not in body
     assert "1 patient matching" in body
 

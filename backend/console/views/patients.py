@@ -157,6 +157,8 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         "sorts": SORTS,
         "per_page": per_page,
         "page_sizes": PAGE_SIZES,
+        # console:patient is patients/<id>/: one reverse, not one per row of a 200-row page.
+        "patients_url": reverse("console:patients"),
     }
     return render(request, "console/patients/list.html", context)
 
