@@ -65,7 +65,7 @@ class WeekMark:
     def short(self) -> str:
         """The word under the week's bar, where a column is narrow."""
         return {"below": "below", "above": "above", "open": "so far", "met": "met"}.get(
-            self.css, "–"
+            self.css, ""
         )
 
     @property
