@@ -201,6 +201,7 @@ def main() -> None:
         scenarios[f"emergency_{big}"] = job("emergency", big, "bench.scale")
         due = 100_000 if args.quick else 1_000_000
         scenarios[f"reminders_fanout_{due}"] = job("reminders", due, "bench.scale")
+        scenarios["console_patient_list_200"] = job("patient-list", 200, "bench.console")
     checks = [
         check(name, value, op, limit)
         for name, value, op, limit in targets(scenarios, sizes)
@@ -341,6 +342,12 @@ def targets(s: dict[str, Any], sizes: tuple[int, int]) -> list[Target]:
             0.70,
         ),
         ("clinician list median < 50 ms", value(lambda: s["patients_list"]["p50_ms"]), "<", 50),
+        (
+            "console Patients list, 200 patients on a page: server time median < 150 ms",
+            value(lambda: s["console_patient_list_200"]["median_ms"]),
+            "<",
+            150,
+        ),
         (
             "session list of a patient with 10,000 logs >= 90% of the throughput with 200",
             value(lambda: ratio(s["session_list_10000"]["rps"], s["session_list_200"]["rps"])),
