@@ -31,7 +31,12 @@ OUTCOME_MEASURES = f"{LOCAL_BASE}/CodeSystem/outcome-measures"
 SESSION_MEASURES = f"{LOCAL_BASE}/CodeSystem/session-measures"
 ALERT_RULES = f"{LOCAL_BASE}/CodeSystem/alert-rules"
 ALERT_ACTIONS = f"{LOCAL_BASE}/CodeSystem/alert-actions"
+# Where a measure was taken (DOMAIN.md 1: home and clinic values are never compared), as an
+# Observation.category coding; the import reads it back.
+SETTING_SYSTEM = f"{LOCAL_BASE}/CodeSystem/setting"
 PATIENT_IDENTIFIER = f"{LOCAL_BASE}/sid/patient"
+# A stored assessment's own identifier: what a receiving system dedupes a resend on.
+ASSESSMENT_IDENTIFIER = f"{LOCAL_BASE}/sid/assessment"
 USER_IDENTIFIER = f"{LOCAL_BASE}/sid/user"
 EXERCISE_DOSE = f"{LOCAL_BASE}/StructureDefinition/exercise-dose"
 EXERCISE = f"{LOCAL_BASE}/CodeSystem/exercise"

@@ -221,6 +221,8 @@ def test_metadata_is_a_capability_statement_of_exactly_what_is_served(api_client
     served = {r["type"]: r for r in body["rest"][0]["resource"]}
     assert served["Patient"]["interaction"] == [{"code": "read"}]
     assert served["Patient"]["operation"][0]["name"] == "everything"
+    assert body["rest"][0]["interaction"] == [{"code": "transaction"}]  # POST /fhir/Bundle
     for name in SEARCHED:
-        assert served[name]["interaction"] == [{"code": "search-type"}]
+        written = [{"code": "create"}] if name == "Observation" else []  # lab results import
+        assert served[name]["interaction"] == [{"code": "search-type"}, *written]
         assert {p["name"] for p in served[name]["searchParam"]} == {"patient", "date", "_count"}

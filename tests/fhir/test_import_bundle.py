@@ -49,9 +49,9 @@ def test_a_transaction_imports_every_entry(world: World, lab_client: APIClient) 
         (world.other_patient.pk, "STS30", 13),
     ]
     assert [e["response"] for e in answer["entry"]] == [
-        {"status": "201 Created", "location": f"Observation/{a.pk}"} for a in stored
+        {"status": "201 Created", "location": f"Observation/assessment-{a.pk}"} for a in stored
     ]
-    assert [e["resource"]["id"] for e in answer["entry"]] == [str(a.pk) for a in stored]
+    assert [e["resource"]["id"] for e in answer["entry"]] == [f"assessment-{a.pk}" for a in stored]
 
 
 def test_a_resent_transaction_stores_nothing_new(world: World, lab_client: APIClient) -> None:

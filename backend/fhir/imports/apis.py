@@ -21,7 +21,11 @@ from backend.fhir.imports.authentication import (
     service_account_of,
 )
 from backend.fhir.imports.outcomes import fhir_exception_handler
-from backend.fhir.imports.render import observation_resource, transaction_response
+from backend.fhir.imports.render import (
+    observation_location,
+    observation_resource,
+    transaction_response,
+)
 from backend.fhir.imports.schema import (
     ObservationSchema,
     OperationOutcomeSchema,
@@ -92,8 +96,8 @@ class ObservationImportApi(_ImportApi):
         result = services.observation_import(account=service_account_of(request), parsed=parsed)
         self._audit(request, [result])
         answer = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
-        headers = {"Location": f"Observation/{result.assessment.pk}"}
-        return Response(observation_resource(result.assessment), status=answer, headers=headers)
+        headers = {"Location": observation_location(result)}
+        return Response(observation_resource(result), status=answer, headers=headers)
 
 
 @extend_schema(

@@ -1,23 +1,19 @@
 """The codes and units an imported Observation may carry, and the measure each one means.
 
-The export side emits the same systems and codes; both will share one module at merge."""
+The systems are the export's (backend/fhir/codes.py): what PhysioTrack writes, it reads."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from backend.exercise.measures import Measure, Setting
+from backend.fhir.codes import LOINC, OUTCOME_MEASURES, SETTING_SYSTEM, UCUM
 
-LOINC = "http://loinc.org"
-UCUM = "http://unitsofmeasure.org"
-# PhysioTrack's own code system for the outcome measures LOINC has no code for.
-OUTCOME_MEASURES = "https://physiotrack.org/fhir/CodeSystem/outcome-measures"
-# Observation.category coding that says where a measure was taken (DOMAIN.md 1: home and
-# clinic values are never compared); without it the measure's usual setting applies.
-SETTING_SYSTEM = "https://physiotrack.org/fhir/CodeSystem/setting"
+__all__ = ["LOINC", "OUTCOME_MEASURES", "SETTING_SYSTEM", "UCUM"]
 
-# eGFR: CKD-EPI and MDRD equations, with and without race, creatinine and cystatin C.
-EGFR_LOINC = ("62238-1", "33914-3", "98979-8", "48642-3", "48643-1", "50044-7")
+# eGFR: CKD-EPI and MDRD equations, with and without race, creatinine and cystatin C; and
+# 69405-9, eGFR whatever the equation, which is what PhysioTrack's own export writes.
+EGFR_LOINC = ("62238-1", "33914-3", "98979-8", "48642-3", "48643-1", "50044-7", "69405-9")
 CK_LOINC = "2157-6"
 
 CODES: dict[tuple[str, str], str] = {

@@ -17,8 +17,9 @@ from backend.fhir.imports.parsing import ParsedObservation
 
 @dataclass(frozen=True)
 class Imported:
-    assessment: Assessment
+    assessment: Assessment  # with measured_by loaded
     created: bool  # False: the identifier was imported before, this is that result
+    patient_user_id: int
 
 
 def _patient_of_organisation(account: ServiceAccount, patient_id: int) -> PatientProfile:
@@ -39,11 +40,15 @@ def _patient_of_organisation(account: ServiceAccount, patient_id: int) -> Patien
 
 
 def _already_imported(account: ServiceAccount, parsed: ParsedObservation) -> Assessment | None:
-    return Assessment.objects.filter(
-        source_organisation_id=account.organisation_id,
-        source_identifier_system=parsed.identifier_system,
-        source_identifier_value=parsed.identifier_value,
-    ).first()
+    return (
+        Assessment.objects.select_related("measured_by")
+        .filter(
+            source_organisation_id=account.organisation_id,
+            source_identifier_system=parsed.identifier_system,
+            source_identifier_value=parsed.identifier_value,
+        )
+        .first()
+    )
 
 
 def _as_resend(existing: Assessment, patient: PatientProfile) -> Imported:
@@ -54,7 +59,7 @@ def _as_resend(existing: Assessment, patient: PatientProfile) -> Imported:
             "This identifier was already imported for another patient.",
             "Observation.identifier",
         )
-    return Imported(existing, created=False)
+    return Imported(existing, created=False, patient_user_id=patient.user_id)
 
 
 def observation_import(*, account: ServiceAccount, parsed: ParsedObservation) -> Imported:
@@ -81,7 +86,7 @@ def observation_import(*, account: ServiceAccount, parsed: ParsedObservation) ->
         if existing is None:
             raise
         return _as_resend(existing, patient)
-    return Imported(assessment, created=True)
+    return Imported(assessment, created=True, patient_user_id=patient.user_id)
 
 
 @transaction.atomic

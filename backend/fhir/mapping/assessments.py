@@ -37,17 +37,35 @@ def measure_code(measure: str) -> dict[str, Any]:
     return {"coding": coding, "text": display}
 
 
+def assessment_identifiers(assessment: Assessment) -> list[dict[str, Any]]:
+    """PhysioTrack's own identifier, and the sending system's for an imported result (so a
+    result passed on keeps the lab's identity)."""
+    found = [{"system": codes.ASSESSMENT_IDENTIFIER, "value": str(assessment.pk)}]
+    if assessment.source_identifier_value:
+        found.append(
+            {
+                "system": assessment.source_identifier_system,
+                "value": assessment.source_identifier_value,
+            }
+        )
+    return found
+
+
 def assessment_to_fhir(assessment: Assessment, *, patient_user_id: int) -> dict[str, Any]:
     """One value of an outcome measure (assessment.measured_by loaded)."""
     category = codes.MEASURE_CATEGORY.get(assessment.measure, "exam")
     resource: dict[str, Any] = {
         "resourceType": "Observation",
         "id": observation_id(assessment),
+        "identifier": assessment_identifiers(assessment),
         "status": "final",
         "category": [
             codes.concept(
                 codes.OBSERVATION_CATEGORY, category, OBSERVATION_CATEGORY_DISPLAY[category]
-            )
+            ),
+            codes.concept(
+                codes.SETTING_SYSTEM, assessment.setting, assessment.get_setting_display()
+            ),
         ],
         "code": measure_code(assessment.measure),
         "subject": patient_reference(assessment.patient_id),

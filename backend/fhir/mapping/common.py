@@ -32,6 +32,8 @@ def person_reference(user: User, *, patient_id: int, patient_user_id: int) -> di
     identifier = {"system": codes.USER_IDENTIFIER, "value": str(user.pk)}
     if user.role == Role.CAREGIVER:
         return {"type": "RelatedPerson", "identifier": identifier, "display": user.display_name}
+    if user.role == Role.SERVICE:  # a sending system (an imported result): not a person
+        return {"type": "Device", "identifier": identifier, "display": user.display_name}
     return {**reference("Practitioner", user.pk, user.display_name), "identifier": identifier}
 
 
