@@ -5,4 +5,5 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("backend.fhir.export.urls")),
     path("", include("backend.fhir.imports.urls")),
+    path("", include("backend.fhir.bulk.urls")),
 ]

@@ -1,0 +1,86 @@
+"""Parameters of the kick-off and the completion manifest (Bulk Data Access IG v2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.dateparse import parse_datetime
+from rest_framework import serializers
+
+from backend.fhir.bulk.exporters import RESOURCE_EXPORTERS
+
+OUTPUT_FORMATS = ("application/fhir+ndjson", "application/ndjson", "ndjson")
+
+
+class KickOffQuery(serializers.Serializer):
+    """The query string of `GET /fhir/$export`. Any other parameter is refused (400): a client
+    asking for a filter this server does not apply must not get more than it asked for."""
+
+    _type = serializers.CharField(
+        required=False,
+        max_length=500,
+        help_text="Comma-separated resource types to export (default: all of "
+        + ", ".join(RESOURCE_EXPORTERS)
+        + ").",
+    )
+    _since = serializers.CharField(
+        required=False,
+        max_length=40,
+        help_text="A FHIR instant with its offset, e.g. `2026-11-01T00:00:00Z`: only resources "
+        "changed since then.",
+    )
+    _outputFormat = serializers.ChoiceField(  # the IG's parameter name
+        choices=OUTPUT_FORMATS, required=False, help_text="NDJSON, the only format."
+    )
+
+    def to_internal_value(self, data: Any) -> Any:
+        unknown = sorted(set(data) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError(
+                {name: ["This parameter is not supported."] for name in unknown}
+            )
+        return super().to_internal_value(data)
+
+    def validate__type(self, value: str) -> list[str]:
+        names = [name.strip() for name in value.split(",") if name.strip()]
+        unknown = [name for name in names if name not in RESOURCE_EXPORTERS]
+        if unknown:
+            raise serializers.ValidationError(
+                f"Unsupported resource types: {', '.join(unknown)}. "
+                f"Supported: {', '.join(RESOURCE_EXPORTERS)}."
+            )
+        if not names:
+            raise serializers.ValidationError("Name at least one resource type.")
+        return list(dict.fromkeys(names))  # once each, in the order asked
+
+    def validate__since(self, value: str) -> Any:
+        try:
+            moment = parse_datetime(value)
+        except ValueError:
+            moment = None
+        if moment is None or moment.tzinfo is None:
+            raise serializers.ValidationError(
+                "Use a FHIR instant with its offset, e.g. 2026-11-01T00:00:00Z."
+            )
+        return moment
+
+
+class ManifestOutputSerializer(serializers.Serializer):
+    type = serializers.CharField(help_text="The resource type of every line of the file.")
+    url = serializers.URLField(help_text="GET it with the same access token.")
+    count = serializers.IntegerField(help_text="Resources in the file.")
+
+
+class ManifestErrorSerializer(serializers.Serializer):
+    type = serializers.CharField(help_text="`OperationOutcome`.")
+    url = serializers.URLField()
+
+
+class ManifestSerializer(serializers.Serializer):
+    """The completion manifest: where each file is, for this job's `expires` time."""
+
+    transactionTime = serializers.DateTimeField()  # the IG's names
+    request = serializers.URLField(help_text="The kick-off URL.")
+    requiresAccessToken = serializers.BooleanField()
+    output = ManifestOutputSerializer(many=True)
+    error = ManifestErrorSerializer(many=True)
