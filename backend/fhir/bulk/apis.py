@@ -12,13 +12,13 @@ from django.utils import timezone
 from django.utils.http import http_date
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.permissions import BasePermission
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from backend.accounts.apis import current_user
 from backend.audit.services import client_ip
+from backend.core.errors import require_role
 from backend.core.request_context import current_request_id
 from backend.fhir.bulk import selectors, services
 from backend.fhir.bulk.http import (
@@ -36,13 +36,14 @@ from backend.fhir.bulk.serializers import KickOffQuery, ManifestSerializer
 POLL_SECONDS = 5  # Retry-After while a job runs
 
 
-class MayBulkExport(BasePermission):
-    """Function-level: the patient side never exports in bulk (403), before any lookup."""
-
-    message = "Only organisation admins and clinicians may bulk export."
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        return getattr(request.user, "role", None) in selectors.EXPORT_ROLES
+def _may_bulk_export(request: Request) -> None:
+    """Function-level: the patient side never exports in bulk (403), before any lookup or
+    validation. (In the handler, not a permission class: a method the view lacks is 405.)"""
+    require_role(
+        current_user(request),
+        selectors.EXPORT_ROLES,
+        "Only organisation admins and clinicians may bulk export.",
+    )
 
 
 def _wants_async(request: Request) -> bool:
@@ -67,7 +68,6 @@ class BulkExportKickOffApi(FhirApiView):
     resource type, are written by a worker; poll the status URL for them. One export at a
     time per person; files are kept for FHIR_EXPORT_RETENTION_HOURS (24) after it ends."""
 
-    permission_classes = [MayBulkExport]
     renderer_classes = [FhirJsonRenderer]
     schema = FhirAutoSchema()
 
@@ -102,6 +102,7 @@ class BulkExportKickOffApi(FhirApiView):
         responses={202: CONTENT_LOCATION, **outcome_responses(400, 401, 403, 429)},
     )
     def get(self, request: Request) -> Response:
+        _may_bulk_export(request)
         if not _accepts_fhir_json(request):
             return self.outcome(400, f"Send `Accept: {FHIR_JSON}`.")
         if not _wants_async(request):
@@ -153,7 +154,6 @@ IN_PROGRESS_RESPONSE = OpenApiResponse(
 
 @extend_schema(tags=["fhir"])
 class BulkExportStatusApi(FhirApiView):
-    permission_classes = [MayBulkExport]
     renderer_classes = [JSONRenderer, FhirJsonRenderer]
     schema = FhirAutoSchema()
 
@@ -191,6 +191,7 @@ class BulkExportStatusApi(FhirApiView):
     def get(self, request: Request, job_id: int) -> Response:
         """My export's status: 202 while it runs, 200 with the manifest of its files when it
         is complete, 500 with an OperationOutcome if it failed."""
+        _may_bulk_export(request)
         now = timezone.now()
         job = selectors.export_job_get(viewer=current_user(request), job_id=job_id, now=now)
         if job.status in (ExportStatus.QUEUED, ExportStatus.RUNNING):
@@ -213,6 +214,7 @@ class BulkExportStatusApi(FhirApiView):
     )
     def delete(self, request: Request, job_id: int) -> Response:
         """Cancels my export (running or complete): its files are deleted."""
+        _may_bulk_export(request)
         now = timezone.now()
         job = selectors.export_job_get(viewer=current_user(request), job_id=job_id, now=now)
         services.export_cancel(job=job, now=now)
@@ -223,7 +225,6 @@ class BulkExportStatusApi(FhirApiView):
 class BulkExportFileApi(FhirApiView):
     """One NDJSON file of my completed export, for the user who asked for it."""
 
-    permission_classes = [MayBulkExport]
     renderer_classes = [NdjsonRenderer, FhirJsonRenderer]
     schema = FhirAutoSchema()
 
@@ -238,6 +239,7 @@ class BulkExportFileApi(FhirApiView):
         },
     )
     def get(self, request: Request, job_id: int, file_name: str) -> Any:
+        _may_bulk_export(request)
         export_file = selectors.export_file_get(
             viewer=current_user(request), job_id=job_id, name=file_name, now=timezone.now()
         )
