@@ -224,6 +224,7 @@ def test_a_second_kick_off_while_one_is_in_progress_is_429(world, client_for):
     second = kick_off(admin)
 
     assert second.status_code == 429
+    assert second["Retry-After"] == "30"
     assert operation_outcome(second)["issue"][0]["code"] == "throttled"
     assert ExportJob.objects.count() == 1
     # and once the first is done, a new one may start

@@ -19,8 +19,10 @@ from rest_framework.views import APIView
 
 from backend.core.exceptions import exception_handler
 from backend.core.schema import AutoSchema
+from backend.core.serializers import ErrorSerializer
 
 FHIR_JSON = "application/fhir+json"
+BUSY_RETRY_SECONDS = 30
 FHIR_NDJSON = "application/fhir+ndjson"
 
 # HTTP status → OperationOutcome issue type (http://hl7.org/fhir/issue-type).
@@ -120,6 +122,8 @@ def fhir_exception_handler(exc: Exception, context: dict[str, Any]) -> Response 
     response.data = operation_outcome(
         response.status_code, str(response.data.get("detail", "")), response.data.get("errors")
     )
+    if response.status_code == 429 and "Retry-After" not in response:
+        response["Retry-After"] = str(BUSY_RETRY_SECONDS)  # an export in progress: poll later
     return response
 
 
@@ -143,10 +147,17 @@ class OperationOutcomeSerializer(serializers.Serializer):
 
 
 def outcome_responses(*codes: int) -> dict[Any, Any]:
-    return {
+    responses: dict[Any, Any] = {
         (code, FHIR_JSON): OpenApiResponse(OperationOutcomeSerializer, description=why)
         for code, why in ((code, ERROR_DESCRIPTIONS[code]) for code in codes)
     }
+    if 404 in codes:
+        # A path that is no URL of this API at all (an id that is not a number) is answered
+        # before any view, by the API's own 404, in its JSON error shape.
+        responses[(404, "application/json")] = OpenApiResponse(
+            ErrorSerializer, description=ERROR_DESCRIPTIONS[404]
+        )
+    return responses
 
 
 ERROR_DESCRIPTIONS = {
