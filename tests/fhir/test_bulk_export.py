@@ -355,3 +355,19 @@ def test_the_status_url_names_the_job(world, client_for):
         "fhir-bulk-status", kwargs={"job_id": job.pk}
     )
     assert job.status == ExportStatus.QUEUED
+
+
+@pytest.mark.parametrize("types", ["Patient", "Patient,Observation"])
+@pytest.mark.usefixtures("_frozen")
+def test_the_manifest_costs_the_same_whatever_its_files(
+    world, client_for, django_assert_num_queries, types
+):
+    assessment_of(world.patient, by=world.physio)
+    admin = client_for(world.org_admin)
+    response = kick_off(admin, f"?_type={types}")
+    run_export(job_of(response).pk)
+
+    with django_assert_num_queries(3):  # the user, the job, its files
+        manifest = admin.get(response["Content-Location"]).json()
+
+    assert len(manifest["output"]) == len(types.split(","))
