@@ -197,6 +197,7 @@ def test_since_leaves_out_what_did_not_change_after_it(world, client_for):
         ("?_since=2026-11-01", {}, "_since"),
         ("?_since=2026-11-01T00:00:00", {}, "_since"),
         ("?_since=yesterday", {}, "_since"),
+        ("?_since=0001-01-01T00:00:00%2B05:00", {}, "_since"),
         ("?_outputFormat=text/csv", {}, "_outputFormat"),
         ("?_typeFilter=Observation%3Fcode%3Dx", {}, "_typeFilter"),
         ("?patient=1", {}, "patient"),

@@ -2,28 +2,42 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from backend.fhir.bulk.exporters import RESOURCE_EXPORTERS
 
 OUTPUT_FORMATS = ("application/fhir+ndjson", "application/ndjson", "ndjson")
+_NAMES = "|".join(RESOURCE_EXPORTERS)
+
+
+@extend_schema_field({"type": "string", "pattern": rf"^({_NAMES})(,({_NAMES}))*$"})
+class ResourceTypesField(serializers.CharField):
+    """A comma-separated list of the registry's resource types (validated below)."""
+
+
+@extend_schema_field(OpenApiTypes.DATETIME)
+class InstantField(serializers.CharField):
+    """A FHIR instant: a date-time with its offset (parsed below)."""
 
 
 class KickOffQuery(serializers.Serializer):
     """The query string of `GET /fhir/$export`. Any other parameter is refused (400): a client
     asking for a filter this server does not apply must not get more than it asked for."""
 
-    _type = serializers.CharField(
+    _type = ResourceTypesField(
         required=False,
         max_length=500,
         help_text="Comma-separated resource types to export (default: all of "
         + ", ".join(RESOURCE_EXPORTERS)
         + ").",
     )
-    _since = serializers.CharField(
+    _since = InstantField(
         required=False,
         max_length=40,
         help_text="A FHIR instant with its offset, e.g. `2026-11-01T00:00:00Z`: only resources "
@@ -62,7 +76,10 @@ class KickOffQuery(serializers.Serializer):
             raise serializers.ValidationError(
                 "Use a FHIR instant with its offset, e.g. 2026-11-01T00:00:00Z."
             )
-        return moment
+        try:
+            return moment.astimezone(UTC)  # stored in UTC: 0001-01-01T00:00+05:00 is not
+        except OverflowError:
+            raise serializers.ValidationError("This instant is out of range.") from None
 
 
 class ManifestOutputSerializer(serializers.Serializer):
