@@ -199,6 +199,7 @@ def main() -> None:
         scenarios[f"reminders_{big}"] = job("reminders", big)
         scenarios[f"scale_out_{big}"] = job("scale-out", big, "bench.scale")
         scenarios[f"emergency_{big}"] = job("emergency", big, "bench.scale")
+        scenarios[f"bulk_export_{big}"] = job("bulk-export", big, "bench.scale")
         due = 100_000 if args.quick else 1_000_000
         scenarios[f"reminders_fanout_{due}"] = job("reminders", due, "bench.scale")
         scenarios["console_patient_list_200"] = job("patient-list", 200, "bench.console")
@@ -420,6 +421,18 @@ def targets(s: dict[str, Any], sizes: tuple[int, int]) -> list[Target]:
             value(lambda: s[f"reminders_fanout_{due}"]["chunk_seconds_max"]),
             "<",
             180,
+        ),
+        (
+            f"FHIR bulk export of {big} patients: worker peak RSS < 256 MB",
+            value(lambda: s[f"bulk_export_{big}"]["peak_rss_mb"]),
+            "<",
+            256,
+        ),
+        (
+            f"FHIR bulk export of {big} patients < 600 s",
+            value(lambda: s[f"bulk_export_{big}"]["seconds"]),
+            "<",
+            600,
         ),
         (
             "red-flag push p99 < 5 s during the weekly job",

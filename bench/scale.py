@@ -3,6 +3,7 @@
     python -m bench.scale scale-out --patients 100000
     python -m bench.scale emergency --patients 100000
     python -m bench.scale reminders --patients 1000000
+    python -m bench.scale bulk-export --patients 100000
 
 scale-out: the weekly adherence job for every patient, run through the broker by 1 and then
 by 2 worker processes on the "jobs" queue (same machine, same data): wall time from the
@@ -18,7 +19,12 @@ reminders: `--patients` patients in one time zone, all due at 17:30 (their own d
 generated here by cloning one patient), swept by the coordinator and its chunks on 2 worker
 processes; done when the run releases its lock; each chunk's run time from the workers' log.
 
-scale-out and emergency use the data set of `python -m bench.jobs generate`
+bulk-export: `GET /fhir/$export` of the whole organisation by its admin (issue #14), run by one
+worker process on the "bulk" queue (prefork, one slot, as docker-compose's worker-jobs): wall
+time from the kick-off to the job's completion, the worker's peak RSS, and what it wrote
+(Patient and Observation NDJSON, four assessments a patient added to the data set here once).
+
+scale-out, emergency and bulk-export use the data set of `python -m bench.jobs generate`
 (physiotrack_bench_<n>), with a care-team seat for every patient (so the job's alerts make
 bulk deliveries) added here once. All use Redis databases of their own and print one RESULT
 line of JSON.
@@ -29,6 +35,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -516,12 +523,114 @@ class TimedRecordingSender:
         return PushResult(ok=True)
 
 
+ASSESSMENTS = (  # measure, unit, setting, value: four a patient for the bulk export
+    ("CMAS", "points", "clinic", 44),
+    ("STS30", "count", "home", 14),
+    ("CHAQ", "points", "home", 0.375),
+    ("EGFR", "mL/min/1.73m2", "clinic", 96),
+)
+
+
+def _add_assessments() -> None:
+    """Each patient's assessments, once (one INSERT ... SELECT per measure)."""
+    from django.db import connection
+
+    from backend.accounts.models import User
+
+    physio = User.objects.get(username="bench.physio")
+    with connection.cursor() as cursor:
+        for measure, unit, setting, value in ASSESSMENTS:
+            cursor.execute(
+                "INSERT INTO exercise_assessment (patient_id, measure, value, unit, setting, "
+                "measured_at, measured_by_id, note, created_at) "
+                "SELECT p.id, %s, %s, %s, %s, now() - interval '10 days', %s, '', now() "
+                "FROM accounts_patientprofile p WHERE NOT EXISTS (SELECT 1 FROM "
+                "exercise_assessment a WHERE a.patient_id = p.id AND a.measure = %s)",
+                [measure, value, unit, setting, physio.pk, measure],
+            )
+
+
+def bulk_export(patients: int) -> dict[str, Any]:
+    url = _prepare(f"physiotrack_bench_{patients}")
+    from django.utils import timezone
+
+    from backend.accounts.models import Organisation, PatientProfile, User
+    from backend.fhir.bulk.models import ExportJob, ExportStatus
+    from backend.fhir.bulk.services import export_kick_off
+    from bench.jobs import generate
+    from config.celery import app
+
+    generate(patients)
+    _add_assessments()
+    org = Organisation.objects.get(slug="bench")
+    admin, _ = User.objects.get_or_create(
+        username="bench.admin", defaults={"role": "org_admin", "organisation": org}
+    )
+    ExportJob.objects.filter(requested_by=admin).delete()
+    app.control.purge()
+    run_dir = Path(tempfile.mkdtemp(prefix="bench-bulk-export-"))
+    exports = run_dir / "exports"
+    worker = celery_worker(
+        run_dir,
+        name="bulk",
+        broker_url=BROKER_URL,
+        database_url=url,
+        pool="prefork",
+        concurrency=1,
+        **{**_worker_env(run_dir, url), "FHIR_EXPORT_DIR": str(exports)},
+    )
+    worker.command += ["-Q", "bulk"]
+    worker.start()
+    try:
+        _ready(1)
+        started = time.perf_counter()
+        job = export_kick_off(
+            by=admin,
+            resource_types=[],
+            since=None,
+            request_url="http://bench/fhir/$export",
+            request_id="bench",
+            ip=None,
+            now=timezone.now(),
+        )
+        ended = (ExportStatus.COMPLETED, ExportStatus.FAILED)
+        wait_until(
+            lambda: ExportJob.objects.filter(pk=job.pk, status__in=ended).exists(),
+            3600,
+            0.5,
+            "the export",
+        )
+        seconds = time.perf_counter() - started
+        rss = _peak_rss_mb(worker)
+    finally:
+        worker.stop()
+    job.refresh_from_db()
+    files = {
+        f.resource_type: {"count": f.count, "mb": round(f.size / 2**20, 1)} for f in job.files.all()
+    }
+    ExportJob.objects.filter(pk=job.pk).delete()
+    shutil.rmtree(run_dir, ignore_errors=True)
+    return {
+        "patients": PatientProfile.objects.count(),
+        "status": job.status,
+        "seconds": round(seconds, 1),
+        "patients_per_second": round(job.patients_done / seconds) if seconds else 0,
+        "peak_rss_mb": rss,
+        "files": files,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("action", choices=["scale-out", "emergency", "reminders"])
+    parser.add_argument("action", choices=["scale-out", "emergency", "reminders", "bulk-export"])
     parser.add_argument("--patients", type=int, required=True)
     args = parser.parse_args()
-    action = {"scale-out": scale_out, "emergency": emergency, "reminders": reminders}[args.action]
+    action = {
+        "scale-out": scale_out,
+        "emergency": emergency,
+        "reminders": reminders,
+        "bulk-export": bulk_export,
+    }[args.action]
     sys.stdout.write("RESULT " + json.dumps(action(args.patients)) + "\n")
 
 

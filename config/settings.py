@@ -367,7 +367,16 @@ CELERY_TASK_ROUTES = {
     "accounts.purge_expired_credentials": {"queue": "jobs"},
     "alerts.purge_expired_records": {"queue": "jobs"},
     "audit.create_partitions": {"queue": "jobs"},
+    # FHIR Bulk Data: an export runs minutes; its purge is a periodic job.
+    "fhir.bulk_export": {"queue": "bulk"},
+    "fhir.bulk_purge_expired": {"queue": "jobs"},
 }
+
+# --- FHIR Bulk Data export (backend/fhir/bulk, docs/fhir-bulk.md) ----------------------------
+# NDJSON files of each export job live here (a volume shared by web and the bulk worker), and
+# are deleted with their job this many hours after it finished (fhir.bulk_purge_expired).
+FHIR_EXPORT_DIR = Path(os.environ.get("FHIR_EXPORT_DIR", RUN_DIR / "fhir-exports"))
+FHIR_EXPORT_RETENTION_HOURS = int(os.environ.get("FHIR_EXPORT_RETENTION_HOURS", "24"))
 
 # --- Retention (backend/alerts/services/retention.py, the daily alerts.purge_expired_records) --
 # Read or unread notifications (with their deliveries) older than this go, except those about

@@ -9,4 +9,5 @@ urlpatterns = [
     path("Observation", ObservationApi.as_view(), name="fhir-observation"),
     path("", include("backend.fhir.export.urls")),
     path("", include("backend.fhir.imports.urls")),
+    path("", include("backend.fhir.bulk.urls")),
 ]

@@ -45,7 +45,7 @@ from typing import Any
 import pytest
 from django.apps import apps
 from django.db import transaction
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -58,6 +58,7 @@ from backend.alerts.services.alerting import Audience
 from backend.exercise.models import Programme
 from backend.exercise.services.programmes import programme_pause
 from backend.exercise.services.templates import template_create
+from backend.fhir.bulk.services import export_kick_off, export_run
 from tests.builders import (
     alert_raised,
     done_as_prescribed,
@@ -86,7 +87,7 @@ ROLES = (
 )
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
-OK, NEW, GONE, AUTH, DENY, HIDE = 200, 201, 204, 401, 403, 404
+OK, NEW, ACCEPTED, GONE, AUTH, DENY, HIDE = 200, 201, 202, 204, 401, 403, 404
 Expect = int | frozenset[int]
 
 
@@ -173,6 +174,17 @@ def build_subjects() -> Subjects:
     device = PushDevice.objects.create(user=user, platform="android", token="matrix-phone")
     nurse_seat = world.patient.care_team.get(member=world.nurse)
     template = template_create(by=world.physio, name="Matrix template", programme=programme)
+    # The org admin's bulk export, complete, with its files (an export is its requester's).
+    export_job = export_kick_off(
+        by=world.org_admin,
+        resource_types=[],
+        since=None,
+        request_url="http://testserver/fhir/$export",
+        request_id="",
+        ip=None,
+        now=timezone.now(),
+    )
+    export_run(job_id=export_job.pk)
     pending = account_services.patient_create(
         by=world.physio,
         first_name="Pending",
@@ -202,8 +214,16 @@ def build_subjects() -> Subjects:
         "nurse_seat": nurse_seat.pk,
         "patient_user": user.pk,
         "template": template.pk,
+        "export_job": export_job.pk,
     }
     return subjects
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _fhir_export_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The bulk export's files, for this module (its world has a completed export)."""
+    with override_settings(FHIR_EXPORT_DIR=tmp_path_factory.mktemp("fhir-exports")):
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -241,7 +261,10 @@ PATH_OBJECTS = {
     "membership_id": "nurse_seat",
     "user_id": "patient_user",
     "template_id": "template",
+    "job_id": "export_job",
 }
+# URL keywords that name no row: their value in the world.
+PATH_TEXT = {"file_name": "Patient.ndjson"}
 
 
 def login_body(s: Subjects) -> dict[str, Any]:
@@ -431,6 +454,7 @@ class Row:
     expect: tuple[Expect, ...]  # one status (or set of statuses) per role, in ROLES order
     body: Callable[[Subjects], dict[str, Any]] | None = None
     query: str = ""  # query string, formatted with the world's ids
+    headers: dict[str, Any] = field(default_factory=dict)  # request headers (WSGI names)
     objects: dict[str, str] = field(default_factory=dict)  # PATH_OBJECTS overrides
     setup: Callable[[Subjects], None] | None = None
 
@@ -443,6 +467,12 @@ ALL = everyone(OK)
 SIGNED_IN = everyone(OK, anonymous=AUTH)
 # The patient's record: the patient, their caregiver and the care team; nobody else.
 SEES = (AUTH, OK, HIDE, OK, HIDE, OK, OK, OK, HIDE, HIDE, HIDE)
+# FHIR bulk export: clinicians and the org admin start one; a job is its requester's alone.
+FHIR_ASYNC: dict[str, Any] = {
+    "HTTP_ACCEPT": "application/fhir+json",
+    "HTTP_PREFER": "respond-async",
+}
+BULK_JOB = (AUTH, DENY, DENY, DENY, DENY, HIDE, HIDE, HIDE, HIDE, HIDE, OK)
 
 # fmt: off
 MATRIX: dict[tuple[str, str], Row] = {
@@ -582,6 +612,15 @@ MATRIX: dict[tuple[str, str], Row] = {
         (AUTH, OK,   OK,   OK,   OK,   DENY, DENY, DENY, DENY, DENY, DENY)),
     ("me-export", "GET"): Row(
         (AUTH, OK,   OK,   DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY)),
+    # FHIR Bulk Data (docs/fhir-bulk.md): the org admin exports the organisation, a clinician
+    # their patients; the status and files are the job's requester's (the org admin's here).
+    ("fhir-bulk-export", "GET"): Row(
+        (AUTH, DENY, DENY, DENY, DENY, ACCEPTED, ACCEPTED, ACCEPTED, ACCEPTED, ACCEPTED,
+         ACCEPTED), headers=FHIR_ASYNC),
+    ("fhir-bulk-status", "GET"): Row(BULK_JOB),
+    ("fhir-bulk-status", "DELETE"): Row(
+        (AUTH, DENY, DENY, DENY, DENY, HIDE, HIDE, HIDE, HIDE, HIDE, ACCEPTED)),
+    ("fhir-bulk-file", "GET"): Row(BULK_JOB),
     # The contract and its viewers are public (README), as is health.
     ("schema", "GET"): Row(ALL),
     ("swagger-ui", "GET"): Row(ALL),
@@ -703,8 +742,11 @@ def client_as(s: Subjects, role: str) -> APIClient:
 
 def url_of(s: Subjects, name: str, row: Row | None) -> str:
     objects = {**PATH_OBJECTS, **(row.objects if row else {})}
-    kwargs = {}
+    kwargs: dict[str, Any] = {}
     for param in ROUTES[name].params:
+        if param in PATH_TEXT:
+            kwargs[param] = PATH_TEXT[param]
+            continue
         assert param in objects, f"{name}: no object for <{param}>: add it to PATH_OBJECTS"
         kwargs[param] = s.ids[objects[param]]
     url = reverse(name, kwargs=kwargs)
@@ -720,25 +762,22 @@ def _matches(status: int, expected: Expect) -> bool:
 # The contract and its viewers answer errors in their own formats (YAML, HTML); every other
 # route is the JSON API, whose errors all have one shape (backend.core.errors).
 OWN_FORMAT = {"schema", "swagger-ui", "redoc"}
-# FHIR import answers errors as a FHIR OperationOutcome, and knows no person: a signed-in
-# person is as unknown there as an anonymous caller (401 on every method).
-FHIR_OUTCOME = {"fhir-observation-import", "fhir-bundle-import"}
+# The Bundle import knows no person: a signed-in person is as unknown there as an anonymous
+# caller (401 on every method). /fhir/Observation is also the people's search, so a person's
+# other methods there are 405.
+FHIR_OUTCOME = {"fhir-bundle-import"}
 
 
 def _assert_error_shape(response: Any, status: int, name: str) -> None:
     assert SURNAME not in response.content.decode()
     if name in OWN_FORMAT:
         return
-    if name in FHIR_OUTCOME:
-        outcome = response.json()
-        assert outcome["resourceType"] == "OperationOutcome", outcome
-        assert outcome["issue"][0]["diagnostics"], outcome
-        return
-    body = response.json()
-    if name.startswith("fhir-"):  # FHIR's error resource (backend.fhir.export.rendering)
+    if ROUTES[name].route.startswith("fhir/"):  # FHIR's errors are OperationOutcome resources
+        body = response.json()
         assert body["resourceType"] == "OperationOutcome", body
         assert body["issue"][0]["diagnostics"], body
         return
+    body = response.json()
     assert body["status"] == status, body
     assert body["code"], body
     assert body["detail"], body
@@ -766,7 +805,9 @@ def test_declared_method(subjects, db, name, method, role):
 
     # When the role calls the route
     data = json.dumps(body) if body is not None else ""
-    response = client_as(subjects, role).generic(method, url, data, content_type="application/json")
+    response = client_as(subjects, role).generic(
+        method, url, data, content_type="application/json", **row.headers
+    )
 
     # Then the answer is the declared one, and a denied call shows and changes nothing
     assert _matches(response.status_code, expected), (

@@ -1,0 +1,1 @@
+"""FHIR Bulk Data Access (v2) export of an organisation: `GET /fhir/$export` and its files."""
