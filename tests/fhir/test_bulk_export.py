@@ -96,7 +96,7 @@ def test_an_org_admin_exports_every_patient_of_the_organisation(
     egfr = next(o for o in files["Observation"] if o["code"]["text"] == "eGFR")
     assert egfr["code"]["coding"][0] == {
         "system": "http://loinc.org",
-        "code": "62238-1",
+        "code": "69405-9",  # eGFR whatever the equation (docs/fhir.md)
         "display": egfr["code"]["coding"][0]["display"],
     }
     assert egfr["valueQuantity"]["value"] == 92.5
@@ -344,7 +344,7 @@ def test_every_measure_is_a_valid_r4b_observation(world, client_for):
         for coding in o["code"]["coding"]
         if coding["system"] == "https://physiotrack.org/fhir/CodeSystem/outcome-measures"
     }
-    assert {"cmas", "mmt8", "chaq", "sts30", "tug"} <= local
+    assert {"CMAS", "MMT8", "CHAQ", "STS30", "TUG"} <= local
     assert len(observations) == len(Measure)
 
 

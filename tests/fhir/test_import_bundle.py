@@ -35,7 +35,7 @@ def test_a_transaction_imports_every_entry(world: World, lab_client: APIClient) 
     body = transaction(
         egfr(world.patient.pk, 58, identifier="e-1"),
         egfr(world.patient.pk, 1200, code="2157-6", unit_code="U/L", identifier="ck-1"),
-        measure(world.other_patient.pk, "sts30", 13, "{count}", identifier="s-1"),
+        measure(world.other_patient.pk, "STS30", 13, "{count}", identifier="s-1"),
     )
 
     response = post(lab_client, BUNDLE_URL, body)

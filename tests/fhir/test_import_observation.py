@@ -94,11 +94,11 @@ def test_creatine_kinase_keeps_the_laboratory_upper_limit(
 @pytest.mark.parametrize(
     ("code", "value", "unit", "measure_code", "setting"),
     [
-        ("sts30", 14, "{count}", "STS30", "home"),
-        ("tug", "7.5", "s", "TUG", "home"),
-        ("chaq", "0.625", "{score}", "CHAQ", "home"),
-        ("cmas", 44, "{score}", "CMAS", "clinic"),
-        ("mmt8", 70, "{score}", "MMT8", "clinic"),
+        ("STS30", 14, "{count}", "STS30", "home"),
+        ("TUG", "7.5", "s", "TUG", "home"),
+        ("CHAQ", "0.625", "{score}", "CHAQ", "home"),
+        ("CMAS", 44, "{score}", "CMAS", "clinic"),
+        ("MMT8", 70, "{score}", "MMT8", "clinic"),
     ],
 )
 def test_outcome_measures_import_in_their_usual_setting(
@@ -133,7 +133,7 @@ def test_outcome_measures_import_in_their_usual_setting(
 
 def test_the_setting_category_overrides_the_usual_one(world: World, lab_client: APIClient) -> None:
     body = measure(
-        world.patient.pk, "sts30", 12, "{count}", identifier="clinic-sts", setting="clinic"
+        world.patient.pk, "STS30", 12, "{count}", identifier="clinic-sts", setting="clinic"
     )
 
     response = post(lab_client, OBSERVATION_URL, body)

@@ -173,7 +173,7 @@ def test_an_imported_cmas_drop_raises_fd1_like_a_manual_one(
         post(
             lab_client,
             OBSERVATION_URL,
-            measure(world.patient.pk, "cmas", 42, "{score}", identifier="c-1"),
+            measure(world.patient.pk, "CMAS", 42, "{score}", identifier="c-1"),
         )
     with django_capture_on_commit_callbacks(execute=True):
         assessment_record(

@@ -16,14 +16,15 @@ __all__ = ["LOINC", "OUTCOME_MEASURES", "SETTING_SYSTEM", "UCUM"]
 EGFR_LOINC = ("62238-1", "33914-3", "98979-8", "48642-3", "48643-1", "50044-7", "69405-9")
 CK_LOINC = "2157-6"
 
+# The outcome measures' codes are the export's: the measure's own name (backend/fhir/mapping).
 CODES: dict[tuple[str, str], str] = {
     **{(LOINC, code): Measure.EGFR for code in EGFR_LOINC},
     (LOINC, CK_LOINC): Measure.CK,
-    (OUTCOME_MEASURES, "cmas"): Measure.CMAS,
-    (OUTCOME_MEASURES, "mmt8"): Measure.MMT8,
-    (OUTCOME_MEASURES, "chaq"): Measure.CHAQ,
-    (OUTCOME_MEASURES, "sts30"): Measure.STS30,
-    (OUTCOME_MEASURES, "tug"): Measure.TUG,
+    (OUTCOME_MEASURES, Measure.CMAS.value): Measure.CMAS,
+    (OUTCOME_MEASURES, Measure.MMT8.value): Measure.MMT8,
+    (OUTCOME_MEASURES, Measure.CHAQ.value): Measure.CHAQ,
+    (OUTCOME_MEASURES, Measure.STS30.value): Measure.STS30,
+    (OUTCOME_MEASURES, Measure.TUG.value): Measure.TUG,
 }
 
 
