@@ -1,8 +1,9 @@
-"""Django's error views, answering in the API's one JSON error shape."""
+"""Django's error views, in the API's one JSON error shape (the console's 404 is a page)."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 
 from backend.core.errors import error_response
 
@@ -15,7 +16,10 @@ def permission_denied(request: HttpRequest, exception: Exception) -> JsonRespons
     return error_response(403, "permission_denied", "You may not do this.")
 
 
-def page_not_found(request: HttpRequest, exception: Exception) -> JsonResponse:
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if request.path.startswith("/console/"):
+        # A person in the console (a patient not theirs, a link gone stale) gets a page.
+        return render(request, "console/not_found.html", status=404)
     return error_response(404, "not_found", "Not found.")
 
 

@@ -14,6 +14,7 @@ from django.urls import reverse
 from backend.alerts.models import Alert, RuleOverride
 from backend.audit.models import AccessEvent
 from backend.exercise.models import Assessment
+from tests.conftest import World
 from tests.console.patients_history import (
     WEDNESDAY_NOON_UTC,
     exercise_library,
@@ -370,3 +371,16 @@ def test_a_patient_is_told_the_console_is_not_for_them(world):
 
     assert response.status_code == 403
     assert world.patient.diagnosis not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_patient_not_in_my_care_is_a_console_page_saying_not_found(world: World) -> None:
+    client = Client()
+    client.force_login(world.other_team_physio)
+
+    response = client.get(f"/console/patients/{world.patient.pk}/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+    assert "not in your care" in response.content.decode()
+    assert world.patient.user.last_name not in response.content.decode()
