@@ -30,9 +30,11 @@ from backend.exercise.models import (
     Assessment,
     Exercise,
     Programme,
+    ProgrammeTemplate,
     ProgrammeVersion,
     SessionLog,
 )
+from backend.exercise.services.templates import template_create
 from backend.symptoms.models import SymptomReport
 from tests.builders import alert_raised, proposal_open, session_logged
 from tests.conftest import World
@@ -65,12 +67,14 @@ def ctx(world: World, library: dict[str, Exercise], programme: Programme) -> Ctx
     ).session
     alert = alert_raised(world.patient, key="mass")
     exercise = make_exercise("Clinic row", organisation=world.org, created_by=world.physio)
+    template = template_create(by=world.physio, name="Mass template", programme=programme)
     ids = {
         "patient_id": world.patient.pk,
         "programme_id": programme.pk,
         "session_id": session.pk,
         "alert_id": alert.pk,
         "exercise_id": exercise.pk,
+        "template_id": template.pk,
     }
     return Ctx(world, programme, library, session, alert, exercise, ids)
 
@@ -255,6 +259,33 @@ WRITES: dict[tuple[str, str], Write] = {
         ["patient", "set_by", "updated_at", "rule_id", "parameters"],
         lambda c: list(RuleOverride.objects.values_list("rule_id", "parameters")),
     ),
+    ("POST", "/api/v1/programme-templates/"): Write(
+        lambda w: w.physio,
+        lambda c: {
+            "name": "Another template",
+            "content": {"items": [{"exercise": c.library["squat"].pk, "sets": 2, "reps": 8}]},
+        },
+        ["organisation", "created_by", "created_at", "updated_at", "archived_at", "id"],
+        lambda c: ProgrammeTemplate.objects.count(),
+    ),
+    ("PATCH", "/api/v1/programme-templates/{template_id}/"): Write(
+        lambda w: w.physio,
+        lambda c: {"description": "For a first block after a flare."},
+        ["organisation", "created_by", "created_at", "updated_at", "archived_at", "id"],
+        lambda c: _row(ProgrammeTemplate, c.ids["template_id"]),
+    ),
+    ("POST", "/api/v1/programme-templates/{template_id}/prescribe/"): Write(
+        lambda w: w.physio,
+        lambda c: {"patient": c.world.patient.pk, "start_date": "2026-10-01"},
+        ["created_by", "status", "programme", "version", "author"],
+        lambda c: Programme.objects.count(),
+    ),
+    ("POST", "/api/v1/programmes/{programme_id}/save-as-template/"): Write(
+        lambda w: w.physio,
+        lambda c: {"name": "Saved from the programme"},
+        ["organisation", "created_by", "created_at", "updated_at", "archived_at", "id"],
+        lambda c: ProgrammeTemplate.objects.count(),
+    ),
     ("POST", "/api/v1/auth/activate/"): Write(
         lambda w: None,  # type: ignore[arg-type,return-value]  # anonymous
         lambda c: {"code": "AAAAA-BBBBB", "password": "a-long-new-pass-42"},
@@ -275,6 +306,10 @@ COVERED_BELOW = {
     ("POST", "/api/v1/auth/token/refresh/"),
     ("POST", "/api/v1/sessions/sync/"),
     ("POST", "/api/v1/symptoms/"),
+    # FHIR resources are not our serializers' input: every imported resource is validated
+    # against the R4B models first, which refuse an unknown element (tests/fhir).
+    ("POST", "/fhir/Observation"),
+    ("POST", "/fhir/Bundle"),
 }
 
 CASES = [

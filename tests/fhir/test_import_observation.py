@@ -206,6 +206,15 @@ def _refused(client: APIClient, body: Any, status: int, **post_kwargs: Any) -> s
     return diagnostics(parsed) + " @ " + ",".join(expressions(parsed))
 
 
+def test_an_element_fhir_does_not_define_is_refused(world: World, lab_client: APIClient) -> None:
+    # e.g. a sender trying to set what PhysioTrack manages
+    body = {**egfr(world.patient.pk), "measuredBy": "Patient/1"}
+
+    said = _refused(lab_client, body, 400)
+
+    assert "measuredBy" in said
+
+
 def test_an_unknown_code_is_refused(world: World, lab_client: APIClient) -> None:
     body = egfr(world.patient.pk, code="2160-0")  # creatinine: not a measure we record
 
