@@ -166,6 +166,27 @@ def test_a_patch_renames_and_a_bad_content_changes_nothing(world, library, clien
     assert len(template.content["items"]) == 3
 
 
+@pytest.mark.parametrize(
+    ("content", "field"),
+    [
+        ({}, "content.items"),  # content is whole when sent, never a part of it
+        ({"items": [{"sets": 3}]}, "content.items.0.exercise"),  # an item without exercise
+    ],
+)
+def test_a_patch_with_partial_content_is_400_naming_the_field(
+    world, library, client_for, content, field
+):
+    template = stored_template(world, library)
+    url = f"/api/v1/programme-templates/{template.pk}/"
+
+    response = client_for(world.physio).patch(url, {"content": content}, format="json")
+
+    assert response.status_code == 400, response.content
+    assert response.json()["detail"].startswith(f"{field}: This field is required.")
+    template.refresh_from_db()
+    assert len(template.content["items"]) == 3
+
+
 def test_a_physiotherapist_of_the_team_prescribes_from_it(world, library, client_for):
     template = stored_template(world, library)
 

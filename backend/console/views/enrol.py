@@ -95,6 +95,10 @@ def _submit_once(
         submission_release(user_id=viewer.pk, token=token)
         form.add_domain_error(error)
         return None
+    except Exception:
+        # Nothing was saved (the transaction rolled back): the form may be sent again.
+        submission_release(user_id=viewer.pk, token=token)
+        raise
     submission_done(user_id=viewer.pk, token=token, patient_id=patient.pk)
     return response
 

@@ -12,7 +12,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from backend.accounts.models import Role
 from backend.accounts.selectors import patients_visible_to
 from backend.audit.models import Action, Resource
 from backend.console.access import console_view
@@ -44,7 +43,7 @@ def template_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "console/programmes/templates.html",
-        {"nav": "templates", "rows": rows, "may_write": viewer.role == Role.PHYSIOTHERAPIST},
+        {"nav": "templates", "rows": rows, "may_write": templates.template_may_write(viewer)},
     )
 
 
@@ -78,7 +77,7 @@ def _template_page(
         {"exercise": exercises.get(item["exercise"]), "dose": dose_in_words(item)}
         for item in stored
     ]
-    may_write = viewer.role == Role.PHYSIOTHERAPIST
+    may_write = templates.template_may_write(viewer)
     context: dict[str, Any] = {
         "nav": "templates",
         "template": template,

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -266,22 +267,23 @@ def _save(
     content: dict[str, Any],
 ) -> HttpResponse:
     viewer = viewer_of(request)
-    if programme is None:
-        prescribed = programmes.programme_create(
-            by=viewer,
-            patient=patient,
-            content=content,
-            activate=programme_form.cleaned_data["activate"],
-        )
-        audit(request, Action.CREATE, Resource.PROGRAMME, [prescribed.programme])
-    else:
-        prescribed = programmes.programme_revise(
-            programme=programme,
-            by=viewer,
-            content=content,
-            reason=programme_form.cleaned_data["reason"],
-        )
-        audit(request, Action.UPDATE, Resource.PROGRAMME, [prescribed.programme])
+    with transaction.atomic():  # the write and its audit event commit together
+        if programme is None:
+            prescribed = programmes.programme_create(
+                by=viewer,
+                patient=patient,
+                content=content,
+                activate=programme_form.cleaned_data["activate"],
+            )
+            audit(request, Action.CREATE, Resource.PROGRAMME, [prescribed.programme])
+        else:
+            prescribed = programmes.programme_revise(
+                programme=programme,
+                by=viewer,
+                content=content,
+                reason=programme_form.cleaned_data["reason"],
+            )
+            audit(request, Action.UPDATE, Resource.PROGRAMME, [prescribed.programme])
     version = prescribed.programme.current_version
     assert version is not None  # noqa: S101  # every programme has a version
     messages.success(request, f"Programme saved: version {version.number}.")

@@ -85,6 +85,14 @@ class TemplateInput(StrictSerializer):
     content = TemplateContentInput()
 
 
+class TemplatePatchInput(StrictSerializer):
+    """Each part optional; content, when sent, is whole (it replaces the template's)."""
+
+    name = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    content = TemplateContentInput(required=False)
+
+
 class SaveAsTemplateInput(StrictSerializer):
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
@@ -150,11 +158,12 @@ class TemplateDetailApi(APIView):
     def get(self, request: Request, template_id: int) -> Response:
         return Response(TemplateOutput(_visible(request, template_id)).data)
 
-    @extend_schema(request=TemplateInput, responses={200: TemplateOutput, **REFUSALS})
+    @extend_schema(request=TemplatePatchInput, responses={200: TemplateOutput, **REFUSALS})
     def patch(self, request: Request, template_id: int) -> Response:
         """Rename, describe, or replace the content as a whole (physiotherapists)."""
         template = _visible(request, template_id)
-        data = TemplateInput(data=request.data, partial=True)
+        # Not `partial=True`: that would make the content's own fields optional too.
+        data = TemplatePatchInput(data=request.data)
         data.is_valid(raise_exception=True)
         template = templates.template_update(
             template=template,

@@ -68,8 +68,10 @@ def session_log_insert(session: SessionLog, results: list[SessionItemResult]) ->
         SessionItemResult.objects.bulk_create(results)
         return True
     fields = _columns(SessionItemResult, leave_out=("session",))
-    # Each value cast to its column's type: in VALUES a column of NULLs would be text.
-    casts = ", ".join(f"CAST(%s AS {field.db_type(connection)})" for field in fields)
+    # Each value cast to its column's type: in VALUES a column of NULLs would be text. Text
+    # goes as text: an explicit cast to varchar(n) would truncate silently, where the
+    # assignment to the column refuses a value too long.
+    casts = ", ".join(f"CAST(%s AS {_cast_type(field)})" for field in fields)
     quote = connection.ops.quote_name
     sql = (
         f"WITH log AS ({log_sql}), "  # noqa: S608  # names from the models, values as params
@@ -87,6 +89,12 @@ def session_log_insert(session: SessionLog, results: list[SessionItemResult]) ->
         return False
     _saved(session, row[0])
     return True
+
+
+def _cast_type(field: Any) -> str:
+    if field.get_internal_type() in {"CharField", "TextField"}:
+        return "text"
+    return str(field.db_type(connection))
 
 
 def _saved(obj: Model, pk: int) -> None:

@@ -77,6 +77,12 @@ def _checked(by: User, content: dict[str, Any]) -> dict[str, Any]:
     return stored
 
 
+def template_may_write(user: User) -> bool:
+    """Who writes templates (and prescribes from them): the services' own rule, for pages
+    that show or hide the buttons."""
+    return user.role in PHYSIO_ONLY
+
+
 def _require_own(template: ProgrammeTemplate, by: User, action: str) -> None:
     require_role_to(by, PHYSIO_ONLY, action)
     if template.organisation_id != by.organisation_id:
