@@ -150,8 +150,9 @@ def _clinical_data_sql(org: int, physios: list[int], nurses: list[int]) -> list[
         # Assessments: home tests weekly (STS30, TUG, PAIN, FATIGUE), clinic measures once.
         f"""
         INSERT INTO exercise_assessment (patient_id, measure, value, unit, setting,
-            measured_at, measured_by_id, note, created_at)
-        SELECT * FROM (
+            measured_at, measured_by_id, note, created_at, source_identifier_system,
+            source_identifier_value)
+        SELECT *, '', '' FROM (
             SELECT bp.id, m.measure, m.value, m.unit, 'home', t.at, bp.user_id, '', t.at
             FROM bench_patient bp
             CROSS JOIN generate_series(0, 11) w

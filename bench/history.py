@@ -159,9 +159,10 @@ def _crowd_sql(big: int, crowd: list[int]) -> list[str]:
             x.symptoms_reported, x.created_at, x.updated_at
         FROM exercise_sessionlog x, unnest({ids}) c(id) WHERE {some}""",
         f"""INSERT INTO exercise_assessment (patient_id, measure, value, unit, setting,
-            measured_at, measured_by_id, note, created_at)
+            measured_at, measured_by_id, note, created_at, source_identifier_system,
+            source_identifier_value)
         SELECT c.id, x.measure, x.value, x.unit, x.setting, x.measured_at, x.measured_by_id,
-            x.note, x.created_at
+            x.note, x.created_at, x.source_identifier_system, x.source_identifier_value
         FROM exercise_assessment x, unnest({ids}) c(id) WHERE {some}""",
         f"""INSERT INTO alerts_alert (patient_id, rule_id, rule_version, urgency, urgency_rank,
             reason, evidence, period_start, period_end, dedup_key, status, resolution_note,

@@ -542,8 +542,9 @@ def _add_assessments() -> None:
         for measure, unit, setting, value in ASSESSMENTS:
             cursor.execute(
                 "INSERT INTO exercise_assessment (patient_id, measure, value, unit, setting, "
-                "measured_at, measured_by_id, note, created_at) "
-                "SELECT p.id, %s, %s, %s, %s, now() - interval '10 days', %s, '', now() "
+                "measured_at, measured_by_id, note, created_at, source_identifier_system, "
+                "source_identifier_value) "
+                "SELECT p.id, %s, %s, %s, %s, now() - interval '10 days', %s, '', now(), '', '' "
                 "FROM accounts_patientprofile p WHERE NOT EXISTS (SELECT 1 FROM "
                 "exercise_assessment a WHERE a.patient_id = p.id AND a.measure = %s)",
                 [measure, value, unit, setting, physio.pk, measure],
