@@ -23,6 +23,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django_celery_beat.models import ClockedSchedule, SolarSchedule
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from backend.accounts.models import PushDevice
@@ -118,6 +119,8 @@ class AdminWorld:
             PushDevice.objects.create(user=pending, platform="ios", token=f"token-{org.pk}")
             make_exercise(f"Wall push-up {org.pk}", organisation=org)
             service_account_create(organisation=org, name=f"Lab {org.pk}", by=None)
+            # A second factor (the console's TOTP): its key is a secret, the platform's alone.
+            TOTPDevice.objects.create(user=pending, name="phone", confirmed=True)
             self._clinical_records(org)
             AccessEvent.objects.create(
                 occurred_at=pending.date_joined,
