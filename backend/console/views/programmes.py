@@ -15,7 +15,12 @@ from django.views.decorators.http import require_POST
 from backend.accounts.selectors import patients_visible_to
 from backend.audit.models import Action, Resource
 from backend.console.access import console_view
-from backend.console.views.programmes_common import audit, viewer_of, visible_patient
+from backend.console.views.programmes_common import (
+    audit,
+    prescribe_from_template,
+    viewer_of,
+    visible_patient,
+)
 from backend.console.views.programmes_forms import PrescribeFromTemplateForm, TemplateEditForm
 from backend.console.views.programmes_words import dose_in_words, weekdays_in_words
 from backend.core.errors import DomainError
@@ -141,16 +146,10 @@ def template_prescribe(request: HttpRequest, template_id: int) -> HttpResponse:
         options = dict(form.cleaned_data)
         patient = visible_patient(viewer, options.pop("patient"))
         try:
-            prescribed = templates.programme_create_from_template(
-                template=template, by=viewer, patient=patient, **options
-            )
+            prescribe_from_template(request, template=template, patient=patient, options=options)
         except DomainError as error:
             form.add_error(None, error.detail)
         else:
-            audit(request, Action.CREATE, Resource.PROGRAMME, [prescribed.programme])
-            messages.success(request, f"Prescribed from “{template.name}”.")
-            for warning in prescribed.warnings:
-                messages.warning(request, warning)
             return redirect("console:programme_builder", patient_id=patient.pk)
     return _template_page(request, template, prescribe_form=form, status=400)
 

@@ -24,7 +24,12 @@ from django.views.decorators.http import require_POST
 from backend.accounts.models import PatientProfile, User
 from backend.audit.models import Action, Resource
 from backend.console.access import console_view
-from backend.console.views.programmes_common import audit, viewer_of, visible_patient
+from backend.console.views.programmes_common import (
+    audit,
+    prescribe_from_template,
+    viewer_of,
+    visible_patient,
+)
 from backend.console.views.programmes_forms import (
     FromTemplateForm,
     ItemForm,
@@ -342,16 +347,9 @@ def programme_from_template(request: HttpRequest, patient_id: int) -> HttpRespon
     options = dict(form.cleaned_data)
     template = selectors.templates_visible_to(viewer).get(pk=options.pop("template"))
     try:
-        prescribed = templates.programme_create_from_template(
-            template=template, by=viewer, patient=patient, **options
-        )
+        prescribe_from_template(request, template=template, patient=patient, options=options)
     except DomainError as error:
         messages.error(request, error.detail)
-    else:
-        audit(request, Action.CREATE, Resource.PROGRAMME, [prescribed.programme])
-        messages.success(request, f"Prescribed from “{template.name}”.")
-        for warning in prescribed.warnings:
-            messages.warning(request, warning)
     return redirect("console:programme_builder", patient_id=patient.pk)
 
 
